@@ -1,0 +1,96 @@
+"""Reading request bodies: JSON objects into wire models, and the multipart create-with-verify request."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+from openliveness.api.schemas import request_error
+from openliveness.errors import BadArgument
+
+__all__ = ["json_request_body", "openapi_components", "parse_json", "read_create_request"]
+
+M = TypeVar("M", bound=BaseModel)
+
+_MAX_PARAMETERS_BYTES = 64 * 1024
+
+
+def parse_json(model: type[M], raw: bytes | str) -> M:
+    """Validate a JSON document against `model`, raising Azure's error for the first problem."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise BadArgument("The request body is not valid JSON.") from exc
+    if not isinstance(document, dict):
+        raise BadArgument("The request body must be a JSON object.")
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise request_error(exc) from None
+
+
+async def read_create_request(request: Request, model: type[M], *, allow_image: bool) -> tuple[M, bytes | None]:
+    """A create request: a JSON body, or (with `allow_image`) multipart `Parameters` + `VerifyImage`."""
+    content_type = request.headers.get("content-type", "").lower()
+    if allow_image and content_type.startswith("multipart/form-data"):
+        return await _read_multipart(request, model)
+    return parse_json(model, await request.body()), None
+
+
+async def _read_multipart(request: Request, model: type[M]) -> tuple[M, bytes | None]:
+    try:
+        form = await request.form(max_files=2, max_fields=4, max_part_size=_MAX_PARAMETERS_BYTES)
+    except MultiPartException as exc:
+        raise BadArgument(f"Malformed multipart body: {exc.message}") from None
+    try:
+        parameters = form.get("Parameters")
+        image = form.get("VerifyImage")
+        if parameters is None:
+            raise BadArgument("The multipart body needs a 'Parameters' part (JSON).")
+        if isinstance(parameters, UploadFile):
+            raw: bytes | str = await parameters.read(_MAX_PARAMETERS_BYTES + 1)
+            if len(raw) > _MAX_PARAMETERS_BYTES:
+                raise BadArgument("The 'Parameters' part is too large.")
+        else:
+            raw = parameters
+        content = parse_json(model, raw)
+        if image is None:
+            raise BadArgument("The multipart body needs a 'VerifyImage' file part.")
+        if not isinstance(image, UploadFile):
+            raise BadArgument("'VerifyImage' must be a file part (with a filename).")
+        return content, await image.read()
+    finally:
+        await form.close()
+
+
+def json_request_body(model: type[BaseModel], *, multipart: bool = False) -> dict[str, Any]:
+    """OpenAPI `requestBody` for routes that read their body themselves (to map errors to Azure's codes)."""
+    # app.py adds the model itself to the OpenAPI components (see `openapi_components`).
+    content: dict[str, Any] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
+    if multipart:
+        content["multipart/form-data"] = {
+            "schema": {
+                "type": "object",
+                "required": ["Parameters", "VerifyImage"],
+                "properties": {
+                    "Parameters": {"type": "string", "description": "The JSON parameters, as in the JSON body."},
+                    "VerifyImage": {"type": "string", "format": "binary", "description": "Reference face image."},
+                },
+            }
+        }
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def openapi_components(*models: type[BaseModel]) -> dict[str, Any]:
+    """JSON schemas of `models` and the models they use, keyed by name, for `components.schemas`."""
+    components: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(schema.pop("$defs", {}))
+        components[model.__name__] = schema
+    return components

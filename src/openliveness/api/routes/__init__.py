@@ -1,0 +1,1 @@
+"""HTTP routes: thin handlers that parse, call one service method and return Azure's JSON shapes."""

@@ -1,0 +1,116 @@
+"""The `openliveness` command: serve the API, migrate the database, manage API keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> object:
+    from openliveness.settings import Settings
+
+    overrides = {k: v for k, v in (("host", getattr(args, "host", None)), ("port", getattr(args, "port", None))) if v}
+    return Settings(**overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from openliveness.settings import Settings
+
+    settings = _settings(args)
+    assert isinstance(settings, Settings)
+    print(f"OpenLiveness serving on http://{settings.host}:{settings.port}  (docs at /docs)", flush=True)
+    print(f"data directory: {settings.data_dir}", flush=True)
+    print("create an API key with: openliveness keys create", flush=True)
+    if args.workers > 1:
+        # Each worker builds its own app from the environment (the factory reads Settings()).
+        uvicorn.run(
+            "openliveness.api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            log_level=args.log_level,
+        )
+    else:
+        from openliveness.api import create_app
+
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0
+
+
+async def _with_store(action: str, args: argparse.Namespace) -> int:
+    from openliveness.sessions import ApiKeyService
+    from openliveness.settings import Settings
+    from openliveness.store import open_store
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await open_store(settings.effective_database_url, migrate=settings.auto_migrate or action == "migrate")
+    try:
+        keys = ApiKeyService(store)
+        if action == "migrate":
+            print("database is at the newest schema")
+        elif action == "create":
+            new = await keys.create(args.name)
+            print(f"created key {new.record.id} ({new.record.name}); it is shown only now:", file=sys.stderr)
+            print(new.key)
+        elif action == "list":
+            records = await keys.list()
+            if not records:
+                print("no API keys; create one with: openliveness keys create", file=sys.stderr)
+            for r in records:
+                state = f"revoked {r.revoked_at.isoformat()}" if r.revoked_at else "active"
+                print(f"{r.id}\t{r.name}\t{r.created_at.isoformat()}\t{state}")
+        elif action == "revoke":
+            if not await keys.revoke(args.key_id):
+                print(f"no active key with id {args.key_id}", file=sys.stderr)
+                return 1
+            print(f"revoked {args.key_id}")
+        return 0
+    finally:
+        await store.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openliveness", description="Self-hosted face liveness service.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API server (SQLite in the data directory by default)")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1, or OPENLIVENESS_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8000, or OPENLIVENESS_PORT)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (share one database)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+    commands.add_parser("migrate", help="bring the database schema to the newest version")
+
+    keys = commands.add_parser("keys", help="manage app-server API keys")
+    key_commands = keys.add_subparsers(dest="key_command", required=True)
+    create = key_commands.add_parser("create", help="create a key and print it (on its own line, once)")
+    create.add_argument("--name", default="default", help="a label to tell keys apart")
+    key_commands.add_parser("list", help="list keys (ids, names, state; never the keys themselves)")
+    revoke = key_commands.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "migrate":
+            return asyncio.run(_with_store("migrate", args))
+        return asyncio.run(_with_store(args.key_command, args))
+    except ImportError as exc:
+        print(f"openliveness: {exc}. The server needs: pip install 'openliveness[server]'", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""Configuration: the only reader of the environment (variables prefixed `OPENLIVENESS_`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_data_dir"]
+
+SUPPORTED_API_VERSIONS = ("v1.1-preview.1", "v1.2-preview.1")
+
+
+def default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/openliveness`, else `~/.local/share/openliveness`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "openliveness"
+
+
+class Settings(BaseSettings):
+    """Every tunable of the server. Build one with `Settings()` (reads the environment) or pass values."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENLIVENESS_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where the SQLite file and secret live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default: SQLite file `openliveness.db` in the data directory. "
+        "PostgreSQL: postgresql+asyncpg://user@host/db",
+    )
+    token_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs session auth tokens (at least 32 characters). Default: generated once and "
+        "kept in `<data_dir>/token-secret`. Set it explicitly when several processes share a database.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    auto_migrate: bool = Field(default=True, description="Apply database migrations at start-up.")
+
+    session_lifetime_seconds: int = Field(default=48 * 3600, ge=60, description="A session id expires after this.")
+    max_attempts_per_session: int = Field(default=3, ge=1, le=3)
+    verify_image_min_bytes: int = 1024
+    verify_image_max_bytes: int = 6 * 1024 * 1024
+    max_request_bytes: int = Field(
+        default=8 * 1024 * 1024, description="Largest request body accepted on any route (413 above it)."
+    )
+    api_key_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a process trusts a key it has checked; a revoked key stops working after at most this.",
+    )
+    cpu_workers: int = Field(default=2, ge=1, description="Threads for image and model work off the event loop.")
+    load_models: bool = Field(default=True, description="Load face models at start-up (tests may turn this off).")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'openliveness.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")

@@ -1,0 +1,78 @@
+"""The storage contract the service layer depends on; `tests/store` runs it against every backend."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from openliveness.domain import (
+    ApiKeyRecord,
+    AttemptRecord,
+    AuditEntryRecord,
+    ReferenceFace,
+    SessionImageRecord,
+    SessionKind,
+    SessionRecord,
+    StoredVerifyImage,
+)
+
+__all__ = ["AttemptRejected", "SessionStore"]
+
+
+class AttemptRejected(Exception):
+    """`start_attempt` refused: the session is gone, its token has expired, or no attempts are left."""
+
+
+class SessionStore(Protocol):
+    async def create_session(self, session: SessionRecord, verify_image: StoredVerifyImage | None) -> None: ...
+
+    async def get_session(self, session_id: str) -> SessionRecord | None: ...
+
+    async def list_sessions(self, kind: SessionKind, *, after: str | None, limit: int) -> list[SessionRecord]:
+        """Sessions of one kind ordered by id, those with id greater than `after`."""
+        ...
+
+    async def delete_session(self, session_id: str) -> bool:
+        """Remove the session with its attempts, audit entries and images; False when there was none."""
+        ...
+
+    async def get_verify_image(self, session_id: str) -> StoredVerifyImage | None: ...
+
+    async def set_verify_image(self, session_id: str, image: StoredVerifyImage) -> bool:
+        """Attach a reference image the client supplied; False if the session already has one."""
+        ...
+
+    async def update_reference_face(self, session_id: str, face: ReferenceFace) -> None: ...
+
+    async def start_attempt(self, attempt: AttemptRecord, *, max_attempts: int, now: datetime) -> AttemptRecord:
+        """Atomically take the session's next attempt (number assigned here) or raise AttemptRejected."""
+        ...
+
+    async def get_attempt(self, attempt_id: str) -> AttemptRecord | None: ...
+
+    async def complete_attempt(
+        self, attempt_id: str, entry: AuditEntryRecord, image: SessionImageRecord | None
+    ) -> AuditEntryRecord | None:
+        """Mark the attempt used, store its audit entry (and image) and make it the session's result, in one
+        transaction. Returns the stored entry with its id, or None if the attempt was already used."""
+        ...
+
+    async def list_audit_entries(self, session_id: str, *, after: int | None, limit: int) -> list[AuditEntryRecord]: ...
+
+    async def get_audit_entry(self, entry_id: int) -> AuditEntryRecord | None: ...
+
+    async def get_session_image(self, image_id: str) -> SessionImageRecord | None: ...
+
+    async def add_api_key(self, key: ApiKeyRecord) -> None: ...
+
+    async def get_api_key(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    async def list_api_keys(self) -> list[ApiKeyRecord]: ...
+
+    async def revoke_api_key(self, key_id: str, now: datetime) -> bool: ...
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        ...
+
+    async def close(self) -> None: ...

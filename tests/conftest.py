@@ -21,6 +21,7 @@ from openliveness.services import Services, build_services
 from openliveness.settings import Settings
 from openliveness.store import SqlStore, open_store
 from openliveness.store.sql import create_engine
+from openliveness.vision import FaceAnalyzer
 
 PG_URL = os.environ.get("OPENLIVENESS_TEST_DATABASE_URL")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -55,14 +56,28 @@ async def store(database_url: str) -> AsyncIterator[SqlStore]:
     await s.close()
 
 
+@pytest.fixture(scope="session")
+def analyzer() -> FaceAnalyzer:
+    """The real face models, loaded once for the whole run."""
+    return FaceAnalyzer.load()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """`../shared/data` beside the repository; tests that need it skip where it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"evaluation data not present at {SHARED_DATA}")
+    return SHARED_DATA
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", token_secret=TEST_SECRET, api_key_cache_seconds=0)
 
 
 @pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    built = await build_services(settings)
+async def services(settings: Settings, analyzer: FaceAnalyzer) -> AsyncIterator[Services]:
+    built = await build_services(settings, analyzer=analyzer)
     yield built
     await built.close()
 
@@ -120,9 +135,9 @@ class ServerThread:
         self.thread.join(timeout=10)
 
 
-def _create_key(settings: Settings) -> str:
+def _create_key(settings: Settings, analyzer: FaceAnalyzer) -> str:
     async def go() -> str:
-        built = await build_services(settings)
+        built = await build_services(settings, analyzer=analyzer)
         try:
             return (await built.keys.create("live")).key
         finally:
@@ -132,10 +147,10 @@ def _create_key(settings: Settings) -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, analyzer: FaceAnalyzer) -> Iterator[LiveServer]:
     """One real HTTP server for the whole test session (SQLite in a temp data dir)."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("live"), token_secret=TEST_SECRET)
-    key = _create_key(settings)
+    key = _create_key(settings, analyzer)
     with ServerThread(settings) as url:
         yield LiveServer(url=url, api_key=key, settings=settings)
 

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import anyio
+import anyio.to_thread
 
 from openliveness.sessions import ApiKeyService, SessionService, TokenSigner, load_or_create_secret
-from openliveness.sessions.reference import check_reference_image
+from openliveness.sessions.reference import ReferenceFaceReader
 from openliveness.settings import Settings
 from openliveness.store import SqlStore, open_store
+from openliveness.vision import AnalyzerConfig, FaceAnalyzer, ImageLimits
 
 __all__ = ["Services", "build_services"]
 
@@ -21,13 +23,18 @@ class Services:
     store: SqlStore
     sessions: SessionService
     keys: ApiKeyService
+    analyzer: FaceAnalyzer
 
     async def close(self) -> None:
         await self.store.close()
 
 
-async def build_services(settings: Settings) -> Services:
+async def build_services(settings: Settings, *, analyzer: FaceAnalyzer | None = None) -> Services:
+    """Connect the store and load the models (once, warmed up); pass `analyzer` to share loaded models."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if analyzer is None:
+        config = AnalyzerConfig(intra_op_threads=settings.model_threads)
+        analyzer = await anyio.to_thread.run_sync(lambda: FaceAnalyzer.load(config))
     store = await open_store(settings.effective_database_url, migrate=settings.auto_migrate)
     secret = load_or_create_secret(
         settings.token_secret.get_secret_value() if settings.token_secret else None, settings.data_dir
@@ -35,11 +42,12 @@ async def build_services(settings: Settings) -> Services:
     sessions = SessionService(
         store,
         TokenSigner(secret),
-        analyze_reference=check_reference_image,
+        analyze_reference=ReferenceFaceReader(
+            analyzer, ImageLimits(min_bytes=settings.verify_image_min_bytes, max_bytes=settings.verify_image_max_bytes)
+        ),
         cpu_limiter=anyio.CapacityLimiter(settings.cpu_workers),
         session_lifetime=timedelta(seconds=settings.session_lifetime_seconds),
         max_attempts=settings.max_attempts_per_session,
-        verify_image_bytes=(settings.verify_image_min_bytes, settings.verify_image_max_bytes),
     )
     keys = ApiKeyService(store, cache_seconds=settings.api_key_cache_seconds)
-    return Services(settings=settings, store=store, sessions=sessions, keys=keys)
+    return Services(settings=settings, store=store, sessions=sessions, keys=keys, analyzer=analyzer)

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         description="How long a process trusts a key it has checked; a revoked key stops working after at most this.",
     )
     cpu_workers: int = Field(default=2, ge=1, description="Threads for image and model work off the event loop.")
-    load_models: bool = Field(default=True, description="Load face models at start-up (tests may turn this off).")
+    model_threads: int = Field(default=1, ge=1, description="Threads inside one detector run (onnxruntime).")
 
     @property
     def effective_database_url(self) -> str:

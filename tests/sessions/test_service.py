@@ -15,8 +15,9 @@ from openliveness.domain import AuditEntryRecord, LivenessOperationMode, Session
 from openliveness.errors import ConcurrentOperationConflict, SessionNotFound, Unauthorized
 from openliveness.services import Services
 from openliveness.sessions import SessionParameters, SessionService, TokenSigner
-from openliveness.sessions.reference import check_reference_image
+from openliveness.sessions.reference import ReferenceFaceReader
 from openliveness.store import SqlStore
+from openliveness.vision import FaceAnalyzer, ImageLimits
 
 PARAMS = SessionParameters(operation_mode=LivenessOperationMode.PASSIVE, device_correlation_id="dev")
 
@@ -35,11 +36,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(store: SqlStore, clock: Clock) -> SessionService:
+def service(store: SqlStore, clock: Clock, analyzer: FaceAnalyzer) -> SessionService:
     return SessionService(
         store,
         TokenSigner(b"k" * 40),
-        analyze_reference=check_reference_image,
+        analyze_reference=ReferenceFaceReader(analyzer, ImageLimits()),
         cpu_limiter=anyio.CapacityLimiter(2),
         clock=clock,
     )
@@ -185,6 +186,6 @@ async def test_result_audit_and_image_over_http(services: Services, api_key: str
         downloaded = await client.get(f"/face/v1.2-preview.1/session/sessionImages/{image.id}")
         assert downloaded.status_code == 200 and downloaded.content == image.content
         assert downloaded.headers["content-type"] == "application/octet-stream"
-        assert (await client.delete(f"{base}/{session.id}")).status_code == 204
+        assert (await client.delete(f"{base}/{session.id}")).status_code == 200
         gone = await client.get(f"/face/v1.2-preview.1/session/sessionImages/{image.id}")
         assert gone.status_code == 404

@@ -24,7 +24,6 @@ from openliveness.domain import (
 )
 from openliveness.errors import (
     ConcurrentOperationConflict,
-    InvalidImageSize,
     SessionImageNotFound,
     SessionNotFound,
     Unauthorized,
@@ -44,7 +43,7 @@ __all__ = [
 class ReferenceAnalyzer(Protocol):
     """Checks a verification reference image and finds its one face; raises InvalidImage / InvalidImageSize."""
 
-    def __call__(self, data: bytes) -> ReferenceFace | None: ...
+    def __call__(self, data: bytes) -> ReferenceFace: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +86,6 @@ class SessionService:
         cpu_limiter: anyio.CapacityLimiter,
         session_lifetime: timedelta = timedelta(hours=48),
         max_attempts: int = 3,
-        verify_image_bytes: tuple[int, int] = (1024, 6 * 1024 * 1024),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
@@ -96,7 +94,6 @@ class SessionService:
         self._cpu = cpu_limiter
         self._lifetime = session_lifetime
         self._max_attempts = max_attempts
-        self._verify_bytes = verify_image_bytes
         self._clock = clock
 
     @property
@@ -261,11 +258,7 @@ class SessionService:
         return session
 
     async def _check_reference(self, data: bytes) -> StoredVerifyImage:
-        low, high = self._verify_bytes
-        if not low <= len(data) <= high:
-            raise InvalidImageSize(
-                f"Image size is too small or too big: {len(data)} bytes, allowed {low} to {high} bytes."
-            )
+        # Decoding, limits and face finding are CPU work: off the event loop, at most `cpu_workers` at once.
         face = await anyio.to_thread.run_sync(self._analyze_reference, data, limiter=self._cpu)
         return StoredVerifyImage(content=data, sha256=hashlib.sha256(data).hexdigest(), face=face)
 

@@ -122,7 +122,8 @@ def session_router(kind: SessionKind) -> APIRouter:
         "/{sessionId}",
         operation_id=f"delete{name}Session",
         summary="Delete a session: its token, attempts, audit entries and images go at once",
-        status_code=204,
+        # 200 with an empty body, as Azure answers (its official client treats anything else as an error).
+        status_code=200,
         response_class=Response,
         responses=_ERRORS,
     )
@@ -133,6 +134,6 @@ def session_router(kind: SessionKind) -> APIRouter:
         sessions: SessionServiceDep,
     ) -> Response:
         await sessions.delete(kind, sessionId)
-        return Response(status_code=204)
+        return Response(status_code=200)
 
     return router

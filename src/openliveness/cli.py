@@ -110,6 +110,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as exc:
         print(f"openliveness: {exc}. The server needs: pip install 'openliveness[server]'", file=sys.stderr)
         return 2
+    except Exception as exc:
+        # Configuration and database problems: one clear line, not a traceback.
+        from pydantic import ValidationError
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, ValidationError):
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            print(f"openliveness: invalid settings (OPENLIVENESS_*): {problems}", file=sys.stderr)
+            return 2
+        if isinstance(exc, (SQLAlchemyError, OSError)):
+            print(f"openliveness: cannot open the database: {exc}", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

@@ -5,12 +5,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "default_data_dir"]
 
 SUPPORTED_API_VERSIONS = ("v1.1-preview.1", "v1.2-preview.1")
+# Accepted URL prefixes and the async driver each one runs on.
+_DATABASE_DRIVERS = {
+    "sqlite+aiosqlite://": "sqlite+aiosqlite://",
+    "sqlite://": "sqlite+aiosqlite://",
+    "postgresql+asyncpg://": "postgresql+asyncpg://",
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+}
 
 
 def default_data_dir() -> Path:
@@ -53,6 +61,17 @@ class Settings(BaseSettings):
     )
     cpu_workers: int = Field(default=2, ge=1, description="Threads for image and model work off the event loop.")
     model_threads: int = Field(default=1, ge=1, description="Threads inside one detector run (onnxruntime).")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        for prefix, driver in _DATABASE_DRIVERS.items():
+            if url.startswith(prefix):
+                return driver + url.removeprefix(prefix)
+        raise ValueError("database URL must start with sqlite+aiosqlite:///, sqlite:///, postgresql:// "
+                         "or postgresql+asyncpg://")
 
     @property
     def effective_database_url(self) -> str:

@@ -47,7 +47,10 @@ ApiKeyDep = Annotated[str, Depends(require_api_key)]
 
 
 def check_api_version(
-    apiVersion: Annotated[str, Path(description="v1.1-preview.1 or v1.2-preview.1")],  # noqa: N803
+    apiVersion: Annotated[  # noqa: N803 (Azure's name)
+        str,
+        Path(description="The API version.", json_schema_extra={"enum": list(SUPPORTED_API_VERSIONS)}),
+    ],
 ) -> str:
     if apiVersion not in SUPPORTED_API_VERSIONS:
         raise UnsupportedApiVersion(

@@ -41,8 +41,6 @@ __all__ = ["SqlStore", "create_engine"]
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
     if url.startswith("postgresql+asyncpg"):
         try:
             import asyncpg  # noqa: F401

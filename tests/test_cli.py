@@ -1,0 +1,53 @@
+"""The `openliveness` command: key management and migrations against a real data directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPENLIVENESS_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "openliveness.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_keys_create_list_revoke(tmp_path: Path) -> None:
+    created = run(tmp_path, "keys", "create", "--name", "billing")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.count("\n") == 0 and key.startswith("olk_")  # the key alone, on its own line
+    key_id = key.split("_")[1]
+
+    listed = run(tmp_path, "keys", "list")
+    assert listed.returncode == 0
+    assert f"{key_id}\tbilling\t" in listed.stdout and "active" in listed.stdout
+    assert key.split("_", 2)[2] not in listed.stdout  # never the secret
+
+    assert run(tmp_path, "keys", "revoke", key_id).returncode == 0
+    assert "revoked" in run(tmp_path, "keys", "list").stdout
+    again = run(tmp_path, "keys", "revoke", key_id)
+    assert again.returncode == 1 and "no active key" in again.stderr
+
+
+def test_migrate_and_help(tmp_path: Path) -> None:
+    migrated = run(tmp_path, "migrate")
+    assert migrated.returncode == 0 and (tmp_path / "openliveness.db").exists()
+    assert run(tmp_path, "migrate").returncode == 0  # idempotent
+    usage = run(tmp_path, "serve", "--help")
+    assert usage.returncode == 0 and "--port" in usage.stdout
+
+
+def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
+    env_result = subprocess.run(
+        [sys.executable, "-m", "openliveness.cli", "keys", "list"],
+        env={**os.environ, "OPENLIVENESS_DATA_DIR": str(tmp_path), "OPENLIVENESS_DATABASE_URL": "nosuchdb://x"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert env_result.returncode == 2
+    assert "database" in env_result.stderr.lower() and "Traceback" not in env_result.stderr

@@ -11,7 +11,11 @@ from pathlib import Path
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPENLIVENESS_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "openliveness.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "openliveness.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -44,7 +48,11 @@ def test_migrate_and_help(tmp_path: Path) -> None:
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
     env_result = subprocess.run(
         [sys.executable, "-m", "openliveness.cli", "keys", "list"],
-        env={**os.environ, "OPENLIVENESS_DATA_DIR": str(tmp_path), "OPENLIVENESS_DATABASE_URL": "nosuchdb://x"},
+        env={
+            **os.environ,
+            "OPENLIVENESS_DATA_DIR": str(tmp_path),
+            "OPENLIVENESS_DATABASE_URL": "nosuchdb://x",
+        },
         capture_output=True,
         text=True,
         timeout=60,

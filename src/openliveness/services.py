@@ -43,7 +43,8 @@ async def build_services(settings: Settings, *, analyzer: FaceAnalyzer | None = 
         store,
         TokenSigner(secret),
         analyze_reference=ReferenceFaceReader(
-            analyzer, ImageLimits(min_bytes=settings.verify_image_min_bytes, max_bytes=settings.verify_image_max_bytes)
+            analyzer,
+            ImageLimits(min_bytes=settings.verify_image_min_bytes, max_bytes=settings.verify_image_max_bytes),
         ),
         cpu_limiter=anyio.CapacityLimiter(settings.cpu_workers),
         session_lifetime=timedelta(seconds=settings.session_lifetime_seconds),

@@ -26,7 +26,9 @@ def error_code(response: httpx.Response) -> str:
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_session_lifecycle(client: httpx.AsyncClient, kind: str) -> None:
-    created = await client.post(f"{V}/{kind}/singleModal/sessions", json={**BODY, "authTokenTimeToLiveInSeconds": 120})
+    created = await client.post(
+        f"{V}/{kind}/singleModal/sessions", json={**BODY, "authTokenTimeToLiveInSeconds": 120}
+    )
     assert created.status_code == 200, created.text
     session_id = created.json()["sessionId"]
     assert uuid.UUID(session_id) and created.json()["authToken"].count(".") == 2
@@ -44,7 +46,11 @@ async def test_session_lifecycle(client: httpx.AsyncClient, kind: str) -> None:
     listed = (await client.get(f"{V}/{kind}/singleModal/sessions")).json()
     assert [item["id"] for item in listed] == [session_id]
     assert set(listed[0]) == {
-        "id", "createdDateTime", "sessionStartDateTime", "sessionExpired", "deviceCorrelationId",
+        "id",
+        "createdDateTime",
+        "sessionStartDateTime",
+        "sessionExpired",
+        "deviceCorrelationId",
         "authTokenTimeToLiveInSeconds",
     }
     assert (await client.get(f"{V}/{kind}/singleModal/sessions/{session_id}/audit")).json() == []
@@ -70,7 +76,9 @@ async def test_list_paging_with_start_and_top(client: httpx.AsyncClient) -> None
     assert everything == sorted(everything) and len(everything) == 5
     first = (await client.get(f"{V}/detectLiveness/singleModal/sessions", params={"top": 2})).json()
     rest = (
-        await client.get(f"{V}/detectLiveness/singleModal/sessions", params={"start": first[-1]["id"], "top": 10})
+        await client.get(
+            f"{V}/detectLiveness/singleModal/sessions", params={"start": first[-1]["id"], "top": 10}
+        )
     ).json()
     assert [s["id"] for s in first + rest] == everything
 
@@ -90,7 +98,9 @@ async def test_unknown_api_version(client: httpx.AsyncClient, version: str) -> N
     assert "v1.2-preview.1" in r.json()["error"]["message"]
 
 
-async def test_optional_fields_and_case_insensitive_enum(client: httpx.AsyncClient, services: Services) -> None:
+async def test_optional_fields_and_case_insensitive_enum(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     body = {
         "livenessOperationMode": "passiveactive",
         "sendResultsToClient": True,
@@ -142,7 +152,8 @@ async def test_bad_bodies_get_azure_codes(client: httpx.AsyncClient, body: dict,
 @pytest.mark.parametrize("threshold", [-0.1, 1.5, "0.5"])
 async def test_bad_verify_threshold(client: httpx.AsyncClient, threshold: object) -> None:
     r = await client.post(
-        f"{V}/detectLivenessWithVerify/singleModal/sessions", json={**BODY, "verifyConfidenceThreshold": threshold}
+        f"{V}/detectLivenessWithVerify/singleModal/sessions",
+        json={**BODY, "verifyConfidenceThreshold": threshold},
     )
     assert r.status_code == 400 and error_code(r) == "InvalidRequestBody"
 
@@ -165,24 +176,32 @@ async def test_bad_list_parameters(client: httpx.AsyncClient, params: dict) -> N
     assert r.status_code == 400 and error_code(r) == "BadArgument"
 
 
-@pytest.mark.parametrize("params", [{"top": 0}, {"top": 1001}, {"start": "abc"}, {"start": -1}, {"start": 2**64}])
+@pytest.mark.parametrize(
+    "params", [{"top": 0}, {"top": 1001}, {"start": "abc"}, {"start": -1}, {"start": 2**64}]
+)
 async def test_bad_audit_parameters(client: httpx.AsyncClient, params: dict) -> None:
     sid = (await client.post(f"{V}/detectLiveness/singleModal/sessions", json=BODY)).json()["sessionId"]
     r = await client.get(f"{V}/detectLiveness/singleModal/sessions/{sid}/audit", params=params)
     assert r.status_code == 400 and error_code(r) == "BadArgument"
 
 
-@pytest.mark.parametrize("headers", [{}, {"Ocp-Apim-Subscription-Key": "wrong"}, {"Ocp-Apim-Subscription-Key": ""}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Ocp-Apim-Subscription-Key": "wrong"}, {"Ocp-Apim-Subscription-Key": ""}]
+)
 async def test_missing_or_wrong_key(client: httpx.AsyncClient, headers: dict) -> None:
     client.headers.pop("Ocp-Apim-Subscription-Key")
     r = await client.post(f"{V}/detectLiveness/singleModal/sessions", json=BODY, headers=headers)
     assert r.status_code == 401 and error_code(r) == "Unauthorized"
 
 
-async def test_wrong_secret_for_a_real_key_id_and_revocation(client: httpx.AsyncClient, services: Services) -> None:
+async def test_wrong_secret_for_a_real_key_id_and_revocation(
+    client: httpx.AsyncClient, services: Services
+) -> None:
     new = await services.keys.create("rotating")
-    forged = new.key[: -4] + ("AAAA" if not new.key.endswith("AAAA") else "BBBB")
-    r = await client.get(f"{V}/detectLiveness/singleModal/sessions", headers={"Ocp-Apim-Subscription-Key": forged})
+    forged = new.key[:-4] + ("AAAA" if not new.key.endswith("AAAA") else "BBBB")
+    r = await client.get(
+        f"{V}/detectLiveness/singleModal/sessions", headers={"Ocp-Apim-Subscription-Key": forged}
+    )
     assert r.status_code == 401
     good = {"Ocp-Apim-Subscription-Key": new.key}
     assert (await client.get(f"{V}/detectLiveness/singleModal/sessions", headers=good)).status_code == 200
@@ -221,7 +240,9 @@ async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
 async def test_body_limit(client: httpx.AsyncClient, services: Services) -> None:
     too_big = b"{" + b" " * (services.settings.max_request_bytes + 10) + b"}"
     r = await client.post(
-        f"{V}/detectLiveness/singleModal/sessions", content=too_big, headers={"content-type": "application/json"}
+        f"{V}/detectLiveness/singleModal/sessions",
+        content=too_big,
+        headers={"content-type": "application/json"},
     )
     assert r.status_code == 413 and error_code(r) == "PayloadTooLarge"
 
@@ -230,7 +251,9 @@ async def test_body_limit(client: httpx.AsyncClient, services: Services) -> None
             yield b" " * (1024 * 1024)
 
     r = await client.post(
-        f"{V}/detectLiveness/singleModal/sessions", content=chunks(), headers={"content-type": "application/json"}
+        f"{V}/detectLiveness/singleModal/sessions",
+        content=chunks(),
+        headers={"content-type": "application/json"},
     )
     assert r.status_code == 413
 
@@ -242,7 +265,9 @@ def _png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
-async def test_create_with_verify_multipart(client: httpx.AsyncClient, face_jpeg: bytes, services: Services) -> None:
+async def test_create_with_verify_multipart(
+    client: httpx.AsyncClient, face_jpeg: bytes, services: Services
+) -> None:
     files = {
         "Parameters": (None, json.dumps({**BODY, "returnVerifyImageHash": True}), "application/json"),
         "VerifyImage": ("face.jpg", face_jpeg, "image/jpeg"),
@@ -272,7 +297,10 @@ async def test_bad_verify_images(client: httpx.AsyncClient, image: bytes, code: 
 
 
 async def test_truncated_jpeg_is_invalid(client: httpx.AsyncClient, face_jpeg: bytes) -> None:
-    files = {"Parameters": (None, json.dumps(BODY)), "VerifyImage": ("x.jpg", face_jpeg[: len(face_jpeg) // 2])}
+    files = {
+        "Parameters": (None, json.dumps(BODY)),
+        "VerifyImage": ("x.jpg", face_jpeg[: len(face_jpeg) // 2]),
+    }
     r = await client.post(f"{V}/detectLivenessWithVerify/singleModal/sessions", files=files)
     assert r.status_code == 400 and error_code(r) == "InvalidImage"
 
@@ -289,8 +317,13 @@ async def test_decompression_bomb_is_invalid(client: httpx.AsyncClient) -> None:
         ({"VerifyImage": ("x.jpg", b"x" * 2000)}, "BadArgument"),
         ({"Parameters": (None, json.dumps(BODY))}, "BadArgument"),
         ({"Parameters": (None, "{nope"), "VerifyImage": ("x.jpg", b"x" * 2000)}, "BadArgument"),
-        ({"Parameters": (None, json.dumps({**BODY, "authTokenTimeToLiveInSeconds": 5})), "VerifyImage": ("x", b"x")},
-         "InvalidTokenLifetime"),
+        (
+            {
+                "Parameters": (None, json.dumps({**BODY, "authTokenTimeToLiveInSeconds": 5})),
+                "VerifyImage": ("x", b"x"),
+            },
+            "InvalidTokenLifetime",
+        ),
         ({"Parameters": (None, json.dumps(BODY)), "VerifyImage": (None, "not a file")}, "BadArgument"),
     ],
 )
@@ -303,7 +336,7 @@ async def test_bad_multipart(client: httpx.AsyncClient, files: dict, code: str) 
 async def test_broken_multipart_framing(client: httpx.AsyncClient) -> None:
     r = await client.post(
         f"{V}/detectLivenessWithVerify/singleModal/sessions",
-        content=b"--xyz\r\nContent-Disposition: form-data; name=\"Parameters\"\r\n\r\n{}",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="Parameters"\r\n\r\n{}',
         headers={"content-type": "multipart/form-data; boundary=xyz"},
     )
     assert r.status_code == 400

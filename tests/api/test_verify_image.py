@@ -22,8 +22,9 @@ async def create(client: httpx.AsyncClient, image: bytes, filename: str = "face.
     return await client.post(URL, files={"Parameters": (None, PARAMS), "VerifyImage": (filename, image)})
 
 
-async def test_reference_face_is_reported_and_stored(client: httpx.AsyncClient, services: Services,
-                                                     face_jpeg: bytes) -> None:
+async def test_reference_face_is_reported_and_stored(
+    client: httpx.AsyncClient, services: Services, face_jpeg: bytes
+) -> None:
     r = await create(client, face_jpeg)
     assert r.status_code == 200, r.text
     verify_image = r.json()["verifyImage"]
@@ -56,8 +57,12 @@ def _variants(face_jpeg: bytes) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("name", ["cmyk.jpg", "16bit.png", "animated.gif", "face.bmp", "face.webp", "palette.png"])
-async def test_every_format_of_one_face_is_accepted(client: httpx.AsyncClient, face_jpeg: bytes, name: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["cmyk.jpg", "16bit.png", "animated.gif", "face.bmp", "face.webp", "palette.png"]
+)
+async def test_every_format_of_one_face_is_accepted(
+    client: httpx.AsyncClient, face_jpeg: bytes, name: str
+) -> None:
     r = await create(client, _variants(face_jpeg)[name], name)
     assert r.status_code == 200, r.text
     assert r.json()["verifyImage"]["faceRectangle"]["width"] > 50

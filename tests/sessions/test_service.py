@@ -52,10 +52,18 @@ def entry(session_id: str, decision: str = "realface", image_id: str | None = No
         request_id=str(uuid.uuid4()),
         client_request_id=str(uuid.uuid4()),
         received_at=datetime.now(UTC),
-        request={"url": "/face/v1.2-preview.1/detectLiveness/singleModal", "method": "POST",
-                 "contentLength": 1000, "contentType": "multipart/form-data", "userAgent": "test"},
-        response={"body": {"livenessDecision": decision, "modelVersionUsed": "x"}, "statusCode": 200,
-                  "latencyInMilliseconds": 100},
+        request={
+            "url": "/face/v1.2-preview.1/detectLiveness/singleModal",
+            "method": "POST",
+            "contentLength": 1000,
+            "contentType": "multipart/form-data",
+            "userAgent": "test",
+        },
+        response={
+            "body": {"livenessDecision": decision, "modelVersionUsed": "x"},
+            "statusCode": 200,
+            "latencyInMilliseconds": 100,
+        },
         digest="00" * 32,
         session_image_id=image_id,
     )
@@ -72,7 +80,7 @@ async def test_session_expires_after_its_lifetime(service: SessionService, clock
         await service.get(SessionKind.LIVENESS, created.session.id)
     with pytest.raises(SessionNotFound):
         await service.audit_entries(SessionKind.LIVENESS, created.session.id, start=None, top=10)
-    assert await service.list(SessionKind.LIVENESS, start=None, top=10) == []
+    assert await service.list_sessions(SessionKind.LIVENESS, start=None, top=10) == []
 
 
 async def test_list_skips_expired_sessions_but_fills_the_page(service: SessionService, clock: Clock) -> None:
@@ -80,7 +88,7 @@ async def test_list_skips_expired_sessions_but_fills_the_page(service: SessionSe
     clock.now += timedelta(hours=47)
     new = [await service.create(SessionKind.LIVENESS, PARAMS) for _ in range(3)]
     clock.now += timedelta(hours=2)
-    listed = await service.list(SessionKind.LIVENESS, start=None, top=2)
+    listed = await service.list_sessions(SessionKind.LIVENESS, start=None, top=2)
     assert len(listed) == 2
     assert {v.session.id for v in listed} <= {c.session.id for c in new}
     assert not {v.session.id for v in listed} & {c.session.id for c in old}
@@ -92,7 +100,9 @@ async def test_client_token_rules(service: SessionService, clock: Clock) -> None
     assert (await service.authenticate_client(a.auth_token, SessionKind.LIVENESS)).id == a.session.id
     with pytest.raises(Unauthorized):  # a token only works for its own kind of client call
         await service.authenticate_client(a.auth_token, SessionKind.LIVENESS_WITH_VERIFY)
-    assert (await service.authenticate_client(b.auth_token, SessionKind.LIVENESS_WITH_VERIFY)).id == b.session.id
+    assert (
+        await service.authenticate_client(b.auth_token, SessionKind.LIVENESS_WITH_VERIFY)
+    ).id == b.session.id
     await service.delete(SessionKind.LIVENESS, a.session.id)
     with pytest.raises(Unauthorized):  # DELETE revokes at once
         await service.authenticate_client(a.auth_token, SessionKind.LIVENESS)
@@ -104,7 +114,9 @@ async def test_client_token_rules(service: SessionService, clock: Clock) -> None
 async def test_attempts_results_and_audit(service: SessionService, clock: Clock) -> None:
     created = await service.create(SessionKind.LIVENESS, PARAMS)
     session = created.session
-    attempts = [await service.start_attempt(session, {"n": i}, valid_for=timedelta(seconds=30)) for i in range(3)]
+    attempts = [
+        await service.start_attempt(session, {"n": i}, valid_for=timedelta(seconds=30)) for i in range(3)
+    ]
     assert [a.number for a in attempts] == [1, 2, 3]
     with pytest.raises(Unauthorized, match="No attempts left"):
         await service.start_attempt(session, {}, valid_for=timedelta(seconds=30))
@@ -144,7 +156,8 @@ async def test_concurrent_results_for_one_attempt(service: SessionService) -> No
     session = (await service.create(SessionKind.LIVENESS, PARAMS)).session
     attempt = await service.start_attempt(session, {}, valid_for=timedelta(seconds=30))
     outcomes = await asyncio.gather(
-        *(service.record_result(session, attempt, entry(session.id)) for _ in range(6)), return_exceptions=True
+        *(service.record_result(session, attempt, entry(session.id)) for _ in range(6)),
+        return_exceptions=True,
     )
     assert sum(isinstance(o, AuditEntryRecord) for o in outcomes) == 1
     assert sum(isinstance(o, ConcurrentOperationConflict) for o in outcomes) == 5
@@ -166,7 +179,9 @@ async def test_result_audit_and_image_over_http(services: Services, api_key: str
     sessions = services.sessions
     session = (await sessions.create(SessionKind.LIVENESS, PARAMS)).session
     attempt = await sessions.start_attempt(session, {}, valid_for=timedelta(seconds=30))
-    image = SessionImageRecord(str(uuid.uuid4()), session.id, b"\xff\xd8 jpeg bytes", "image/jpeg", sessions.now())
+    image = SessionImageRecord(
+        str(uuid.uuid4()), session.id, b"\xff\xd8 jpeg bytes", "image/jpeg", sessions.now()
+    )
     stored = await sessions.record_result(session, attempt, entry(session.id, image_id=image.id), image)
 
     transport = httpx.ASGITransport(app=create_app(services=services))
@@ -180,7 +195,9 @@ async def test_result_audit_and_image_over_http(services: Services, api_key: str
         assert got["result"]["id"] == stored.id
         assert got["result"]["response"]["body"]["livenessDecision"] == "realface"
         assert got["result"]["sessionImageId"] == image.id
-        audit = (await client.get(f"{base}/{session.id}/audit", params={"start": stored.id - 1, "top": 1})).json()
+        audit = (
+            await client.get(f"{base}/{session.id}/audit", params={"start": stored.id - 1, "top": 1})
+        ).json()
         assert [a["id"] for a in audit] == [stored.id]
         assert (await client.get(f"{base}/{session.id}/audit", params={"start": stored.id})).json() == []
         downloaded = await client.get(f"/face/v1.2-preview.1/session/sessionImages/{image.id}")

@@ -25,7 +25,9 @@ from openliveness.store import AttemptRejected, SqlStore, open_store
 NOW = datetime(2026, 11, 21, 12, 0, 0, 123456, tzinfo=UTC)
 
 
-def make_session(kind: SessionKind = SessionKind.LIVENESS, *, session_id: str | None = None, **changes) -> SessionRecord:
+def make_session(
+    kind: SessionKind = SessionKind.LIVENESS, *, session_id: str | None = None, **changes
+) -> SessionRecord:
     values = dict(
         id=session_id or str(uuid.uuid4()),
         kind=kind,
@@ -63,7 +65,11 @@ def make_entry(session_id: str, **changes) -> AuditEntryRecord:
         request_id=str(uuid.uuid4()),
         client_request_id="client-1",
         received_at=NOW + timedelta(seconds=5),
-        request={"url": "/face/v1.2-preview.1/detectLiveness/singleModal", "method": "POST", "contentType": "x"},
+        request={
+            "url": "/face/v1.2-preview.1/detectLiveness/singleModal",
+            "method": "POST",
+            "contentType": "x",
+        },
         response={"body": {"livenessDecision": "realface"}, "statusCode": 200, "latencyInMilliseconds": 120},
         digest="AB" * 32,
     )
@@ -119,7 +125,10 @@ async def test_list_sessions_orders_pages_and_filters_by_kind(store: SqlStore) -
 async def test_attempts_are_counted_exactly_and_capped(store: SqlStore) -> None:
     session = make_session()
     await store.create_session(session, None)
-    numbers = [(await store.start_attempt(make_attempt(session.id), max_attempts=3, now=NOW)).number for _ in range(3)]
+    numbers = [
+        (await store.start_attempt(make_attempt(session.id), max_attempts=3, now=NOW)).number
+        for _ in range(3)
+    ]
     assert numbers == [1, 2, 3]
     with pytest.raises(AttemptRejected):
         await store.start_attempt(make_attempt(session.id), max_attempts=3, now=NOW)
@@ -156,7 +165,9 @@ async def test_complete_attempt_records_result_once(store: SqlStore) -> None:
     await store.create_session(session, None)
     attempt = await store.start_attempt(make_attempt(session.id), max_attempts=3, now=NOW)
     image = SessionImageRecord(str(uuid.uuid4()), session.id, b"\xff\xd8jpeg", "image/jpeg", NOW)
-    stored = await store.complete_attempt(attempt.id, make_entry(session.id, session_image_id=image.id), image)
+    stored = await store.complete_attempt(
+        attempt.id, make_entry(session.id, session_image_id=image.id), image
+    )
     assert stored is not None and stored.id > 0
     assert await store.complete_attempt(attempt.id, make_entry(session.id), None) is None
     loaded = await store.get_session(session.id)
@@ -171,7 +182,9 @@ async def test_concurrent_completion_of_one_attempt_stores_one_entry(store: SqlS
     session = make_session()
     await store.create_session(session, None)
     attempt = await store.start_attempt(make_attempt(session.id), max_attempts=3, now=NOW)
-    results = await asyncio.gather(*(store.complete_attempt(attempt.id, make_entry(session.id), None) for _ in range(8)))
+    results = await asyncio.gather(
+        *(store.complete_attempt(attempt.id, make_entry(session.id), None) for _ in range(8))
+    )
     assert sum(r is not None for r in results) == 1
     assert len(await store.list_audit_entries(session.id, after=None, limit=100)) == 1
 

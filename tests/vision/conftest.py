@@ -11,6 +11,7 @@ from PIL import Image
 
 from openliveness.vision import RGBImage
 
+
 def encode(image: RGBImage | Image.Image, fmt: str = "PNG", **params: object) -> bytes:
     pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
     buf = io.BytesIO()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Per process (each uvicorn worker runs this): see Settings.gil_switch_interval for why.
+        sys.setswitchinterval(settings.gil_switch_interval)
         owned = services is None
         app.state.services = services or await build_services(settings)
         try:
@@ -65,7 +68,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.pop("HTTPValidationError", None)
             components.pop("ValidationError", None)
-            components.update(openapi_components(CreateLivenessSessionContent, CreateLivenessWithVerifySessionContent))
+            components.update(
+                openapi_components(CreateLivenessSessionContent, CreateLivenessWithVerifySessionContent)
+            )
             app.openapi_schema = schema
         return app.openapi_schema
 

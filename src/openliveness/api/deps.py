@@ -1,4 +1,6 @@
-"""Dependencies as `Annotated` aliases: services, API-key auth and the API-version check."""
+"""Dependencies as `Annotated` aliases: services, API-key auth and the API-version check.
+
+All are `async def`: FastAPI runs plain `def` dependencies in a thread pool, a thread hop per dependency."""
 
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ from openliveness.settings import SUPPORTED_API_VERSIONS
 
 __all__ = ["ApiKeyDep", "ApiVersionDep", "KeyServiceDep", "ServicesDep", "SessionServiceDep"]
 
-_api_key_header = APIKeyHeader(name="Ocp-Apim-Subscription-Key", auto_error=False, description="An OpenLiveness API key")
+_api_key_header = APIKeyHeader(
+    name="Ocp-Apim-Subscription-Key", auto_error=False, description="An OpenLiveness API key"
+)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -25,11 +29,11 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_session_service(services: ServicesDep) -> SessionService:
+async def get_session_service(services: ServicesDep) -> SessionService:
     return services.sessions
 
 
-def get_key_service(services: ServicesDep) -> ApiKeyService:
+async def get_key_service(services: ServicesDep) -> ApiKeyService:
     return services.keys
 
 
@@ -46,8 +50,8 @@ async def require_api_key(keys: KeyServiceDep, key: Annotated[str | None, Securi
 ApiKeyDep = Annotated[str, Depends(require_api_key)]
 
 
-def check_api_version(
-    apiVersion: Annotated[  # noqa: N803 (Azure's name)
+async def check_api_version(
+    apiVersion: Annotated[
         str,
         Path(description="The API version.", json_schema_extra={"enum": list(SUPPORTED_API_VERSIONS)}),
     ],

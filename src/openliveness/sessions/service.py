@@ -139,9 +139,11 @@ class SessionService:
         result = None
         if session.result_audit_id is not None:
             result = await self._store.get_audit_entry(session.result_audit_id)
-        return SessionView(session=session, result=result, session_expired=self._clock() >= session.token_expires_at)
+        return SessionView(
+            session=session, result=result, session_expired=self._clock() >= session.token_expires_at
+        )
 
-    async def list(self, kind: SessionKind, *, start: str | None, top: int) -> list[SessionView]:
+    async def list_sessions(self, kind: SessionKind, *, start: str | None, top: int) -> list[SessionView]:
         now = self._clock()
         # Expired sessions are skipped, not counted: fetch until `top` live ones or the end.
         views: list[SessionView] = []
@@ -261,4 +263,3 @@ class SessionService:
         # Decoding, limits and face finding are CPU work: off the event loop, at most `cpu_workers` at once.
         face = await anyio.to_thread.run_sync(self._analyze_reference, data, limiter=self._cpu)
         return StoredVerifyImage(content=data, sha256=hashlib.sha256(data).hexdigest(), face=face)
-

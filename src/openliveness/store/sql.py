@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import case, delete, event, func, insert, literal, select, text, update
 from sqlalchemy.engine import Row
@@ -25,6 +25,7 @@ from openliveness.domain import (
     SessionRecord,
     StoredVerifyImage,
 )
+from openliveness.store.batching import WriteBatcher, WriteJob
 from openliveness.store.protocol import AttemptRejected
 from openliveness.store.tables import (
     UtcDateTime,
@@ -38,6 +39,8 @@ from openliveness.store.tables import (
 
 __all__ = ["SqlStore", "create_engine"]
 
+T = TypeVar("T")
+
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
@@ -47,12 +50,14 @@ def create_engine(url: str) -> AsyncEngine:
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ImportError("PostgreSQL needs: pip install 'openliveness[postgres]'") from exc
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-    engine = create_async_engine(url, pool_size=8, max_overflow=0)
+    # No reset-on-return: with BEGIN issued by us (below), a returned connection never holds a transaction,
+    # and skipping the ROLLBACK saves a round trip to the driver's thread per checkout.
+    engine = create_async_engine(url, pool_size=8, max_overflow=0, pool_reset_on_return=None)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
-            # Let us issue BEGIN ourselves (BEGIN IMMEDIATE for writes, see SqlStore._write).
+            # Autocommit at the driver: we issue BEGIN IMMEDIATE ourselves for writes (see SqlStore._write).
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -63,7 +68,10 @@ def create_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+            # Writes take the write lock up front (no deadlocked lock upgrades); each read is one SELECT,
+            # atomic on its own in autocommit mode, so it needs no transaction round trip.
+            if conn.info.get("write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -139,7 +147,11 @@ def _attempt_from_row(row: Row[Any]) -> AttemptRecord:
 def _key_from_row(row: Row[Any]) -> ApiKeyRecord:
     m = row._mapping
     return ApiKeyRecord(
-        id=m["id"], name=m["name"], secret_hash=m["secret_hash"], created_at=m["created_at"], revoked_at=m["revoked_at"]
+        id=m["id"],
+        name=m["name"],
+        secret_hash=m["secret_hash"],
+        created_at=m["created_at"],
+        revoked_at=m["revoked_at"],
     )
 
 
@@ -157,6 +169,10 @@ class SqlStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # SQLite has one writer at a time (and its busy handler waits by sleeping, up to 100 ms a try), so this
+        # process's writes are group-committed; other processes still meet the busy timeout. PostgreSQL runs
+        # concurrent transactions itself.
+        self._batcher = WriteBatcher(self._transaction) if engine.dialect.name == "sqlite" else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -167,8 +183,15 @@ class SqlStore:
         async with self._engine.connect() as conn:
             yield conn
 
+    async def _write(self, job: WriteJob[T]) -> T:
+        """Run `job` in a write transaction (on SQLite, possibly shared with concurrent jobs)."""
+        if self._batcher is not None:
+            return await self._batcher.run(job)
+        async with self._transaction() as conn:
+            return await job(conn)
+
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[AsyncConnection]:
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self._engine.connect() as conn:
             # On SQLite this makes the begin hook take the write lock up front: no deadlocked upgrades.
             conn.sync_connection.info["write"] = True  # type: ignore[union-attr]
@@ -201,10 +224,12 @@ class SqlStore:
             "attempts_used": session.attempts_used,
             "result_audit_id": session.result_audit_id,
         }
-        async with self._write() as conn:
+        async def job(conn: AsyncConnection) -> None:
             await conn.execute(insert(sessions).values(values))
             if verify_image is not None:
                 await conn.execute(insert(verify_images).values(self._verify_values(session.id, verify_image)))
+
+        await self._write(job)
 
     @staticmethod
     def _verify_values(session_id: str, image: StoredVerifyImage) -> dict[str, Any]:
@@ -239,32 +264,40 @@ class SqlStore:
         return [_session_from_row(row, None) for row in rows]
 
     async def delete_session(self, session_id: str) -> bool:
-        async with self._write() as conn:
+        async def job(conn: AsyncConnection) -> bool:
             # Children first, explicitly: correct even where foreign-key cascades are off.
             for table in (audit_entries, session_images, attempts, verify_images):
                 await conn.execute(delete(table).where(table.c.session_id == session_id))
             result = await conn.execute(delete(sessions).where(sessions.c.id == session_id))
-        return result.rowcount > 0
+            return result.rowcount > 0
+
+        return await self._write(job)
 
     async def get_verify_image(self, session_id: str) -> StoredVerifyImage | None:
         async with self._read() as conn:
-            row = (await conn.execute(select(verify_images).where(verify_images.c.session_id == session_id))).first()
+            row = (
+                await conn.execute(select(verify_images).where(verify_images.c.session_id == session_id))
+            ).first()
         if row is None:
             return None
         return StoredVerifyImage(content=row.content, sha256=row.sha256, face=_reference_face(row))
 
     async def set_verify_image(self, session_id: str, image: StoredVerifyImage) -> bool:
-        async with self._write() as conn:
+        async def job(conn: AsyncConnection) -> bool:
             exists = (
-                await conn.execute(select(verify_images.c.session_id).where(verify_images.c.session_id == session_id))
+                await conn.execute(
+                    select(verify_images.c.session_id).where(verify_images.c.session_id == session_id)
+                )
             ).first()
             if exists is not None:
                 return False
             await conn.execute(insert(verify_images).values(self._verify_values(session_id, image)))
-        return True
+            return True
+
+        return await self._write(job)
 
     async def update_reference_face(self, session_id: str, face: ReferenceFace) -> None:
-        async with self._write() as conn:
+        async def job(conn: AsyncConnection) -> None:
             await conn.execute(
                 update(verify_images)
                 .where(verify_images.c.session_id == session_id)
@@ -275,9 +308,13 @@ class SqlStore:
                 )
             )
 
+        await self._write(job)
+
     # -- attempts and audit entries -------------------------------------------------------------------------
 
-    async def start_attempt(self, attempt: AttemptRecord, *, max_attempts: int, now: datetime) -> AttemptRecord:
+    async def start_attempt(
+        self, attempt: AttemptRecord, *, max_attempts: int, now: datetime
+    ) -> AttemptRecord:
         take = (
             update(sessions)
             .where(
@@ -289,16 +326,19 @@ class SqlStore:
                 attempts_used=sessions.c.attempts_used + 1,
                 started_at=func.coalesce(sessions.c.started_at, literal(now, UtcDateTime())),
                 status=case(
-                    (sessions.c.status == FaceSessionStatus.NOT_STARTED.value, FaceSessionStatus.STARTED.value),
+                    (
+                        sessions.c.status == FaceSessionStatus.NOT_STARTED.value,
+                        FaceSessionStatus.STARTED.value,
+                    ),
                     else_=sessions.c.status,
                 ),
             )
             .returning(sessions.c.attempts_used)
         )
-        async with self._write() as conn:
-            number = (await conn.execute(take)).scalar_one_or_none()
+        async def job(conn: AsyncConnection) -> int | None:
+            number: int | None = (await conn.execute(take)).scalar_one_or_none()
             if number is None:
-                raise AttemptRejected(attempt.session_id)
+                return None
             await conn.execute(
                 insert(attempts).values(
                     id=attempt.id,
@@ -310,6 +350,11 @@ class SqlStore:
                     used=False,
                 )
             )
+            return number
+
+        number = await self._write(job)
+        if number is None:
+            raise AttemptRejected(attempt.session_id)
         return AttemptRecord(
             id=attempt.id,
             session_id=attempt.session_id,
@@ -327,9 +372,11 @@ class SqlStore:
     async def complete_attempt(
         self, attempt_id: str, entry: AuditEntryRecord, image: SessionImageRecord | None
     ) -> AuditEntryRecord | None:
-        async with self._write() as conn:
+        async def job(conn: AsyncConnection) -> int | None:
             claimed = await conn.execute(
-                update(attempts).where(attempts.c.id == attempt_id, attempts.c.used.is_(False)).values(used=True)
+                update(attempts)
+                .where(attempts.c.id == attempt_id, attempts.c.used.is_(False))
+                .values(used=True)
             )
             if claimed.rowcount != 1:
                 return None
@@ -365,6 +412,11 @@ class SqlStore:
                 .where(sessions.c.id == entry.session_id)
                 .values(result_audit_id=entry_id, status=FaceSessionStatus.RESULT_AVAILABLE.value)
             )
+            return int(entry_id)
+
+        entry_id = await self._write(job)
+        if entry_id is None:
+            return None
         return AuditEntryRecord(
             id=entry_id,
             session_id=entry.session_id,
@@ -378,7 +430,9 @@ class SqlStore:
             verify_image_hash=entry.verify_image_hash,
         )
 
-    async def list_audit_entries(self, session_id: str, *, after: int | None, limit: int) -> list[AuditEntryRecord]:
+    async def list_audit_entries(
+        self, session_id: str, *, after: int | None, limit: int
+    ) -> list[AuditEntryRecord]:
         query = (
             select(audit_entries)
             .where(audit_entries.c.session_id == session_id)
@@ -413,12 +467,18 @@ class SqlStore:
     # -- API keys -------------------------------------------------------------------------------------------
 
     async def add_api_key(self, key: ApiKeyRecord) -> None:
-        async with self._write() as conn:
+        async def job(conn: AsyncConnection) -> None:
             await conn.execute(
                 insert(api_keys).values(
-                    id=key.id, name=key.name, secret_hash=key.secret_hash, created_at=key.created_at, revoked_at=None
+                    id=key.id,
+                    name=key.name,
+                    secret_hash=key.secret_hash,
+                    created_at=key.created_at,
+                    revoked_at=None,
                 )
             )
+
+        await self._write(job)
 
     async def get_api_key(self, key_id: str) -> ApiKeyRecord | None:
         async with self._read() as conn:
@@ -431,11 +491,15 @@ class SqlStore:
         return [_key_from_row(row) for row in rows]
 
     async def revoke_api_key(self, key_id: str, now: datetime) -> bool:
-        async with self._write() as conn:
+        async def job(conn: AsyncConnection) -> bool:
             result = await conn.execute(
-                update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=now)
+                update(api_keys)
+                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now)
             )
-        return result.rowcount > 0
+            return result.rowcount > 0
+
+        return await self._write(job)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
@@ -444,5 +508,6 @@ class SqlStore:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        if self._batcher is not None:
+            await self._batcher.aclose()
         await self._engine.dispose()
-

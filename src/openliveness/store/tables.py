@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -42,7 +41,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         # SQLite compares these as text: a fixed naive format keeps ordering and comparisons right.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -130,7 +129,9 @@ session_images = Table(
     "session_images",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("session_id", String(36), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "session_id", String(36), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     Column("content", LargeBinary, nullable=False),
     Column("media_type", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),

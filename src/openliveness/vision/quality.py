@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 
-class QualityForRecognition(str, Enum):  # noqa: UP042 (str mixin: JSON-encodes as its value)
+class QualityForRecognition(str, Enum):
     """Azure's `qualityForRecognition` values, ordered low < medium < high."""
 
     LOW = "low"

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/face/{apiVersion}/session/sessionImages", tags=["Ses
     },
 )
 async def get_session_image(
-    sessionImageId: str,  # noqa: N803
+    sessionImageId: str,
     api_version: ApiVersionDep,
     _: ApiKeyDep,
     sessions: SessionServiceDep,

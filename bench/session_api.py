@@ -1,0 +1,182 @@
+"""Session API throughput: creates/s and gets/s with p50/p99 latency under concurrent keep-alive connections.
+
+Starts a real `openliveness serve` (SQLite in a temp data dir, bundled models), then drives it over HTTP/1.1
+from this process with a small asyncio load generator (raw sockets, so the client costs little CPU on this
+2-core machine). Prints the median of several runs.
+
+    python bench/session_api.py [--connections 32] [--seconds 5] [--runs 3] [--workers 1] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+CREATE_PATH = "/face/v1.2-preview.1/detectLiveness/singleModal/sessions"
+BODY = json.dumps({"livenessOperationMode": "Passive", "deviceCorrelationId": "bench-device"}).encode()
+
+
+def request_bytes(method: str, path: str, key: str, body: bytes = b"") -> bytes:
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOcp-Apim-Subscription-Key: {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return status, await reader.readexactly(length)
+
+
+async def connection(
+    port: int, requests: list[bytes], stop_at: float, latencies: list[float], bodies: list[bytes] | None
+) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    errors = 0
+    i = 0
+    try:
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            writer.write(requests[i % len(requests)])
+            status, body = await read_response(reader)
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                errors += 1
+            elif bodies is not None and len(bodies) < 2000:
+                bodies.append(body)
+            i += 1
+    finally:
+        writer.close()
+    return errors
+
+
+async def load(
+    port: int, requests: list[bytes], connections: int, seconds: float, bodies: list[bytes] | None = None
+) -> tuple[float, float, float, int]:
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+    started = time.perf_counter()
+    errors = await asyncio.gather(
+        *(
+            connection(port, requests[i::connections] or requests, stop_at, latencies, bodies)
+            for i in range(connections)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] * 1000
+    p99 = latencies[int(len(latencies) * 0.99)] * 1000
+    return len(latencies) / elapsed, p50, p99, sum(errors)
+
+
+def start_server(data_dir: Path, port: int, workers: int, database_url: str | None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "OPENLIVENESS_DATA_DIR": str(data_dir), "OPENLIVENESS_TOKEN_SECRET": "b" * 48}
+    if database_url:
+        env["OPENLIVENESS_DATABASE_URL"] = database_url
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "openliveness.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"server did not become ready: {server.stderr.read().decode() if server.stderr else ''}")
+
+
+def create_key(data_dir: Path, database_url: str | None) -> str:
+    env = {**os.environ, "OPENLIVENESS_DATA_DIR": str(data_dir)}
+    if database_url:
+        env["OPENLIVENESS_DATABASE_URL"] = database_url
+    out = subprocess.run(
+        [sys.executable, "-m", "openliveness.cli", "keys", "create", "--name", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp data dir")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        key = create_key(data_dir, args.database_url)
+        server = start_server(data_dir, args.port, args.workers, args.database_url)
+        try:
+            create = [request_bytes("POST", CREATE_PATH, key, BODY)]
+            asyncio.run(load(args.port, create, args.connections, 1.0))  # warm-up
+            results: dict[str, list[tuple[float, float, float, int]]] = {"create": [], "get": []}
+            for run in range(args.runs):
+                bodies: list[bytes] = []
+                results["create"].append(asyncio.run(load(args.port, create, args.connections, args.seconds, bodies)))
+                ids = [json.loads(b)["sessionId"] for b in bodies]
+                gets = [request_bytes("GET", f"{CREATE_PATH}/{sid}", key) for sid in ids]
+                results["get"].append(asyncio.run(load(args.port, gets, args.connections, args.seconds)))
+                print(
+                    f"run {run + 1}/{args.runs}: create {results['create'][-1][0]:.0f}/s, "
+                    f"get {results['get'][-1][0]:.0f}/s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"session API, {backend}, {args.workers} worker(s), {args.connections} connections, "
+        f"{args.runs} runs x {args.seconds:.0f} s, medians:"
+    )
+    for name, runs in results.items():
+        rate = statistics.median(r[0] for r in runs)
+        p50 = statistics.median(r[1] for r in runs)
+        p99 = statistics.median(r[2] for r in runs)
+        errors = sum(r[3] for r in runs)
+        print(f"  {name:6s} {rate:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   non-200: {errors}")
+
+
+if __name__ == "__main__":
+    main()

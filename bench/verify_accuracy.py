@@ -100,10 +100,7 @@ def benchmark(emb: Embeddings) -> int:
     pairs = read_pairs(PIVOT, "decision")
     folder = PIVOT.parent
     start = time.perf_counter()
-    rows = [
-        (embedding_distance(emb.main_face(folder / a), emb.main_face(folder / b)), same)
-        for a, b, same in pairs
-    ]
+    rows = [(embedding_distance(emb.main_face(folder / a), emb.main_face(folder / b)), same) for a, b, same in pairs]
     elapsed = time.perf_counter() - start
     gd = np.array([d for d, same in rows if same])
     idist = np.array([d for d, same in rows if not same])
@@ -122,10 +119,7 @@ def benchmark(emb: Embeddings) -> int:
     )
     print(f"distance, same person:      median {statistics.median(gd):.3f}  max {gd.max():.3f}")
     print(f"distance, different people: median {statistics.median(idist):.3f}  min {idist.min():.3f}")
-    print(
-        f"default threshold: match_confidence >= {threshold}"
-        f" (distance <= {confidence_to_distance(threshold):.4f})"
-    )
+    print(f"default threshold: match_confidence >= {threshold} (distance <= {confidence_to_distance(threshold):.4f})")
     print(
         f"  accuracy {accuracy:.2%}   FAR {far:.2%} ({int(np.sum(ic >= threshold))}/{len(ic)})"
         f"   FRR {frr:.2%} ({int(np.sum(gc < threshold))}/{len(gc)})"
@@ -136,9 +130,7 @@ def benchmark(emb: Embeddings) -> int:
         " no false accept at all)"
     )
     print(f"EER: {eer:.2%} (at distance {eer_distance:.3f})")
-    print(
-        "note: 280 pairs resolve FAR only to 1/140 = 0.71 %; these are regression figures, not proof of FAR."
-    )
+    print("note: 280 pairs resolve FAR only to 1/140 = 0.71 %; these are regression figures, not proof of FAR.")
     return 0 if accuracy >= 0.97 else 1
 
 
@@ -167,9 +159,7 @@ def calibrate(emb: Embeddings) -> int:
             "obama_partial_face2.jpg",
         )
     ]
-    genuine += [
-        embedding_distance(emb.main_face(x), emb.main_face(y)) for x, y in itertools.combinations(obama, 2)
-    ]
+    genuine += [embedding_distance(emb.main_face(x), emb.main_face(y)) for x, y in itertools.combinations(obama, 2)]
     impostor += [embedding_distance(emb.main_face(x), emb.main_face(fr / "biden.jpg")) for x in obama]
 
     imp = np.array(impostor)
@@ -179,9 +169,7 @@ def calibrate(emb: Embeddings) -> int:
     def tail(d: float) -> float:  # normal model of the impostor distances' lower tail
         return 0.5 * math.erfc((mu - d) / (sigma * math.sqrt(2)))
 
-    print(
-        f"calibration impostor pairs: {len(imp)}; distance mean {mu:.3f}, sd {sigma:.3f}, min {imp.min():.3f}"
-    )
+    print(f"calibration impostor pairs: {len(imp)}; distance mean {mu:.3f}, sd {sigma:.3f}, min {imp.min():.3f}")
     print(f"calibration genuine pairs: {len(genuine)}; distance max {max(genuine):.3f}")
     print(f"distance at which the normal tail gives FAR 1e-3: {mu - 3.0902 * sigma:.3f}")
     for d in (0.5, d_default, 0.6):
@@ -193,9 +181,7 @@ def calibrate(emb: Embeddings) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calibrate", action="store_true", help="report on the calibration pairs instead")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads (default 1)")
     args = parser.parse_args()

@@ -43,9 +43,7 @@ def median_ms(fn: Callable[[], object], runs: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads (default 1)")
     args = parser.parse_args()

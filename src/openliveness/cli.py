@@ -13,9 +13,7 @@ __all__ = ["main"]
 def _settings(args: argparse.Namespace) -> object:
     from openliveness.settings import Settings
 
-    overrides = {
-        k: v for k, v in (("host", getattr(args, "host", None)), ("port", getattr(args, "port", None))) if v
-    }
+    overrides = {k: v for k, v in (("host", getattr(args, "host", None)), ("port", getattr(args, "port", None))) if v}
     return Settings(**overrides)
 
 
@@ -53,9 +51,7 @@ async def _with_store(action: str, args: argparse.Namespace) -> int:
 
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(
-        settings.effective_database_url, migrate=settings.auto_migrate or action == "migrate"
-    )
+    store = await open_store(settings.effective_database_url, migrate=settings.auto_migrate or action == "migrate")
     try:
         keys = ApiKeyService(store)
         if action == "migrate":
@@ -89,9 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1, or OPENLIVENESS_HOST)")
     serve.add_argument("--port", type=int, help="port (default 8000, or OPENLIVENESS_PORT)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (share one database)")
-    serve.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
-    )
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
     commands.add_parser("migrate", help="bring the database schema to the newest version")
 

@@ -32,9 +32,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OPENLIVENESS_", extra="ignore", frozen=True)
 
-    data_dir: Path = Field(
-        default_factory=default_data_dir, description="Where the SQLite file and secret live."
-    )
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where the SQLite file and secret live.")
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy async URL; default: SQLite file `openliveness.db` in the data directory. "
@@ -49,9 +47,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     auto_migrate: bool = Field(default=True, description="Apply database migrations at start-up.")
 
-    session_lifetime_seconds: int = Field(
-        default=48 * 3600, ge=60, description="A session id expires after this."
-    )
+    session_lifetime_seconds: int = Field(default=48 * 3600, ge=60, description="A session id expires after this.")
     max_attempts_per_session: int = Field(default=3, ge=1, le=3)
     verify_image_min_bytes: int = 1024
     verify_image_max_bytes: int = 6 * 1024 * 1024
@@ -63,9 +59,7 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a process trusts a key it has checked; a revoked key stops working after at most this.",
     )
-    cpu_workers: int = Field(
-        default=2, ge=1, description="Threads for image and model work off the event loop."
-    )
+    cpu_workers: int = Field(default=2, ge=1, description="Threads for image and model work off the event loop.")
     model_threads: int = Field(default=1, ge=1, description="Threads inside one detector run (onnxruntime).")
     gil_switch_interval: float = Field(
         default=0.0005,
@@ -83,8 +77,7 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return driver + url.removeprefix(prefix)
         raise ValueError(
-            "database URL must start with sqlite+aiosqlite:///, sqlite:///, postgresql:// "
-            "or postgresql+asyncpg://"
+            "database URL must start with sqlite+aiosqlite:///, sqlite:///, postgresql:// or postgresql+asyncpg://"
         )
 
     @property

@@ -31,9 +31,7 @@ def content(**extra: object) -> CreateLivenessSessionContent:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_sync_liveness_session_lifecycle(live_server: LiveServer, version: str) -> None:
-    with FaceSessionClient(
-        live_server.url, AzureKeyCredential(live_server.api_key), api_version=version
-    ) as client:
+    with FaceSessionClient(live_server.url, AzureKeyCredential(live_server.api_key), api_version=version) as client:
         created = client.create_liveness_session(content())
         assert created.session_id and created.auth_token
 
@@ -57,12 +55,8 @@ def test_sync_liveness_session_lifecycle(live_server: LiveServer, version: str) 
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_sync_with_verify_lifecycle_and_image(
-    live_server: LiveServer, version: str, face_jpeg: bytes
-) -> None:
-    with FaceSessionClient(
-        live_server.url, AzureKeyCredential(live_server.api_key), api_version=version
-    ) as client:
+def test_sync_with_verify_lifecycle_and_image(live_server: LiveServer, version: str, face_jpeg: bytes) -> None:
+    with FaceSessionClient(live_server.url, AzureKeyCredential(live_server.api_key), api_version=version) as client:
         body = CreateLivenessWithVerifySessionContent(
             liveness_operation_mode=LivenessOperationMode.PASSIVE_ACTIVE,
             device_correlation_id="azure-sdk-device",

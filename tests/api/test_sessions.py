@@ -26,9 +26,7 @@ def error_code(response: httpx.Response) -> str:
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_session_lifecycle(client: httpx.AsyncClient, kind: str) -> None:
-    created = await client.post(
-        f"{V}/{kind}/singleModal/sessions", json={**BODY, "authTokenTimeToLiveInSeconds": 120}
-    )
+    created = await client.post(f"{V}/{kind}/singleModal/sessions", json={**BODY, "authTokenTimeToLiveInSeconds": 120})
     assert created.status_code == 200, created.text
     session_id = created.json()["sessionId"]
     assert uuid.UUID(session_id) and created.json()["authToken"].count(".") == 2
@@ -76,9 +74,7 @@ async def test_list_paging_with_start_and_top(client: httpx.AsyncClient) -> None
     assert everything == sorted(everything) and len(everything) == 5
     first = (await client.get(f"{V}/detectLiveness/singleModal/sessions", params={"top": 2})).json()
     rest = (
-        await client.get(
-            f"{V}/detectLiveness/singleModal/sessions", params={"start": first[-1]["id"], "top": 10}
-        )
+        await client.get(f"{V}/detectLiveness/singleModal/sessions", params={"start": first[-1]["id"], "top": 10})
     ).json()
     assert [s["id"] for s in first + rest] == everything
 
@@ -98,9 +94,7 @@ async def test_unknown_api_version(client: httpx.AsyncClient, version: str) -> N
     assert "v1.2-preview.1" in r.json()["error"]["message"]
 
 
-async def test_optional_fields_and_case_insensitive_enum(
-    client: httpx.AsyncClient, services: Services
-) -> None:
+async def test_optional_fields_and_case_insensitive_enum(client: httpx.AsyncClient, services: Services) -> None:
     body = {
         "livenessOperationMode": "passiveactive",
         "sendResultsToClient": True,
@@ -176,32 +170,24 @@ async def test_bad_list_parameters(client: httpx.AsyncClient, params: dict) -> N
     assert r.status_code == 400 and error_code(r) == "BadArgument"
 
 
-@pytest.mark.parametrize(
-    "params", [{"top": 0}, {"top": 1001}, {"start": "abc"}, {"start": -1}, {"start": 2**64}]
-)
+@pytest.mark.parametrize("params", [{"top": 0}, {"top": 1001}, {"start": "abc"}, {"start": -1}, {"start": 2**64}])
 async def test_bad_audit_parameters(client: httpx.AsyncClient, params: dict) -> None:
     sid = (await client.post(f"{V}/detectLiveness/singleModal/sessions", json=BODY)).json()["sessionId"]
     r = await client.get(f"{V}/detectLiveness/singleModal/sessions/{sid}/audit", params=params)
     assert r.status_code == 400 and error_code(r) == "BadArgument"
 
 
-@pytest.mark.parametrize(
-    "headers", [{}, {"Ocp-Apim-Subscription-Key": "wrong"}, {"Ocp-Apim-Subscription-Key": ""}]
-)
+@pytest.mark.parametrize("headers", [{}, {"Ocp-Apim-Subscription-Key": "wrong"}, {"Ocp-Apim-Subscription-Key": ""}])
 async def test_missing_or_wrong_key(client: httpx.AsyncClient, headers: dict) -> None:
     client.headers.pop("Ocp-Apim-Subscription-Key")
     r = await client.post(f"{V}/detectLiveness/singleModal/sessions", json=BODY, headers=headers)
     assert r.status_code == 401 and error_code(r) == "Unauthorized"
 
 
-async def test_wrong_secret_for_a_real_key_id_and_revocation(
-    client: httpx.AsyncClient, services: Services
-) -> None:
+async def test_wrong_secret_for_a_real_key_id_and_revocation(client: httpx.AsyncClient, services: Services) -> None:
     new = await services.keys.create("rotating")
     forged = new.key[:-4] + ("AAAA" if not new.key.endswith("AAAA") else "BBBB")
-    r = await client.get(
-        f"{V}/detectLiveness/singleModal/sessions", headers={"Ocp-Apim-Subscription-Key": forged}
-    )
+    r = await client.get(f"{V}/detectLiveness/singleModal/sessions", headers={"Ocp-Apim-Subscription-Key": forged})
     assert r.status_code == 401
     good = {"Ocp-Apim-Subscription-Key": new.key}
     assert (await client.get(f"{V}/detectLiveness/singleModal/sessions", headers=good)).status_code == 200
@@ -265,9 +251,7 @@ def _png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
-async def test_create_with_verify_multipart(
-    client: httpx.AsyncClient, face_jpeg: bytes, services: Services
-) -> None:
+async def test_create_with_verify_multipart(client: httpx.AsyncClient, face_jpeg: bytes, services: Services) -> None:
     files = {
         "Parameters": (None, json.dumps({**BODY, "returnVerifyImageHash": True}), "application/json"),
         "VerifyImage": ("face.jpg", face_jpeg, "image/jpeg"),

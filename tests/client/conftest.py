@@ -134,9 +134,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def sync_client(recorder: Recorder, sleeps: list[float]) -> Iterator[FaceSessionClient]:
-    with FaceSessionClient(
-        ENDPOINT, KEY, transport=httpx.MockTransport(recorder), sleep=sleeps.append
-    ) as client:
+    with FaceSessionClient(ENDPOINT, KEY, transport=httpx.MockTransport(recorder), sleep=sleeps.append) as client:
         yield client
 
 
@@ -169,9 +167,7 @@ class Api:
 async def api(request: pytest.FixtureRequest, recorder: Recorder, sleeps: list[float]) -> Any:
     """Both clients on one mock transport, each test run once per flavour."""
     if request.param == "sync":
-        with FaceSessionClient(
-            ENDPOINT, KEY, transport=httpx.MockTransport(recorder), sleep=sleeps.append
-        ) as client:
+        with FaceSessionClient(ENDPOINT, KEY, transport=httpx.MockTransport(recorder), sleep=sleeps.append) as client:
             yield Api(client)
     else:
 

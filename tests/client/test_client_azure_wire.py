@@ -178,9 +178,7 @@ def _args(args: tuple[Any, ...], liveness: Callable[[], Any], verify: Callable[[
     return [liveness() if a == "BODY" else verify() if a == "VBODY" else a for a in args]
 
 
-@pytest.mark.parametrize(
-    ("method", "args", "kwargs"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
-)
+@pytest.mark.parametrize(("method", "args", "kwargs"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_same_request_and_same_result_as_azure(
     recording: Recording,
     method: str,

@@ -136,28 +136,20 @@ async def test_retries_are_bounded_and_the_last_error_is_raised(
     assert info.value.retry_after == 1.0
 
 
-async def test_retry_after_beyond_the_cap_is_not_waited(
-    api: Api, recorder: Recorder, sleeps: list[float]
-) -> None:
+async def test_retry_after_beyond_the_cap_is_not_waited(api: Api, recorder: Recorder, sleeps: list[float]) -> None:
     recorder.queue(error(429, "TooManyRequests", **{"Retry-After": "3600"}))
     with pytest.raises(RateLimitError) as info:
         await api("get_liveness_sessions")
     assert sleeps == [] and info.value.retry_after == 3600.0
 
 
-async def test_connection_failure_is_retried_for_any_method(
-    api: Api, recorder: Recorder, sleeps: list[float]
-) -> None:
-    recorder.queue(
-        httpx.ConnectError("refused"), httpx.Response(200, json={"sessionId": "s", "authToken": "t"})
-    )
+async def test_connection_failure_is_retried_for_any_method(api: Api, recorder: Recorder, sleeps: list[float]) -> None:
+    recorder.queue(httpx.ConnectError("refused"), httpx.Response(200, json={"sessionId": "s", "authToken": "t"}))
     await api("create_liveness_session", {"livenessOperationMode": "Passive"})
     assert len(recorder.requests) == 2 and len(sleeps) == 1
 
 
-async def test_read_failure_is_retried_only_when_idempotent(
-    api: Api, recorder: Recorder, sleeps: list[float]
-) -> None:
+async def test_read_failure_is_retried_only_when_idempotent(api: Api, recorder: Recorder, sleeps: list[float]) -> None:
     recorder.queue(httpx.ReadError("reset"), httpx.Response(204))
     await api("delete_liveness_session", "s")
     assert len(recorder.requests) == 2

@@ -68,9 +68,7 @@ class Backend:
 def backend(request: pytest.FixtureRequest) -> Backend:
     # Resolved from a sync fixture: `live_server` runs its own event loop and must not start inside one.
     if request.param == "asgi-async":
-        return Backend(
-            request.param, request.getfixturevalue("api_key"), services=request.getfixturevalue("services")
-        )
+        return Backend(request.param, request.getfixturevalue("api_key"), services=request.getfixturevalue("services"))
     live = request.getfixturevalue("live_server")
     return Backend(request.param, live.api_key, live=live)
 
@@ -159,9 +157,7 @@ async def test_liveness_session_every_method(target: Target, face_jpeg: bytes, r
 async def test_listing_pages_in_id_order(target: Target) -> None:
     ids = []
     for _ in range(3):
-        content = CreateLivenessSessionContent(
-            liveness_operation_mode="Passive", device_correlation_id=device()
-        )
+        content = CreateLivenessSessionContent(liveness_operation_mode="Passive", device_correlation_id=device())
         ids.append((await target("create_liveness_session", content)).session_id)
     everything = [item.id for item in await target("get_liveness_sessions")]
     assert everything == sorted(everything) and set(ids) <= set(everything)
@@ -224,9 +220,7 @@ async def test_verify_session_every_method(
         ({"device_correlation_id": "x" * 65}, "InvalidDeviceCorrelationId"),
     ],
 )
-async def test_create_errors_carry_the_server_code(
-    target: Target, overrides: dict[str, Any], code: str
-) -> None:
+async def test_create_errors_carry_the_server_code(target: Target, overrides: dict[str, Any], code: str) -> None:
     fields: dict[str, Any] = {"liveness_operation_mode": "Passive", "device_correlation_id": device()}
     fields.update(overrides)
     with pytest.raises(BadRequestError) as info:
@@ -240,9 +234,7 @@ async def test_create_errors_carry_the_server_code(
     [(b"not an image" * 200, "InvalidImage"), (b"\xff\xd8tiny", "InvalidImageSize")],
 )
 async def test_bad_verify_image_is_refused(target: Target, image: bytes, code: str) -> None:
-    content = CreateLivenessWithVerifySessionContent(
-        liveness_operation_mode="Passive", device_correlation_id=device()
-    )
+    content = CreateLivenessWithVerifySessionContent(liveness_operation_mode="Passive", device_correlation_id=device())
     with pytest.raises(BadRequestError) as info:
         await target("create_liveness_with_verify_session", content, verify_image=image)
     assert info.value.code == code
@@ -340,9 +332,7 @@ async def test_async_client_retries_429_then_succeeds_on_the_app(services: Servi
     async with AsyncFaceSessionClient(
         "http://testserver", api_key, transport=httpx.ASGITransport(app=app), sleep=sleep
     ) as client:
-        content = CreateLivenessSessionContent(
-            liveness_operation_mode="Passive", device_correlation_id=device()
-        )
+        content = CreateLivenessSessionContent(liveness_operation_mode="Passive", device_correlation_id=device())
         created = await client.create_liveness_session(content)
         assert app.seen == 3 and slept == [3.0, 3.0]
         # Only the attempt that got through created a session.
@@ -373,9 +363,7 @@ def rate_limited_server(tmp_path: Any) -> Iterator[tuple[str, str, RateLimitFirs
     key = asyncio.run(make_key())
     app = RateLimitFirst(create_app(settings), n=1, retry_after="1")
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -161,16 +161,12 @@ def test_same_scenario_same_results(
             )
             image_id = entries[0].session_image_id
             assert image_id is not None
-            assert (
-                client.get_session_image(image_id) == b"".join(azure.get_session_image(image_id)) == face_jpeg
-            )
+            assert client.get_session_image(image_id) == b"".join(azure.get_session_image(image_id)) == face_jpeg
             # What Azure's SDK cannot show: OpenLiveness's per-signal scores and reasons.
             assert session.result is not None and session.result.response.body.signals
 
         assert_same_as_azure(client.get_liveness_sessions(), azure.get_liveness_sessions())
-        assert_same_as_azure(
-            client.get_liveness_with_verify_sessions(), azure.get_liveness_with_verify_sessions()
-        )
+        assert_same_as_azure(client.get_liveness_with_verify_sessions(), azure.get_liveness_with_verify_sessions())
 
         # Each library deletes its own sessions; both then see them gone.
         azure.delete_liveness_session(theirs["created"].session_id)
@@ -214,9 +210,7 @@ def test_azure_sdk_deletes_sessions_our_client_created(live_server: Any, kind: s
                 client.get_liveness_session_result(sid)
         else:
             sid = client.create_liveness_with_verify_session(
-                CreateLivenessWithVerifySessionContent(
-                    liveness_operation_mode="Passive", device_correlation_id="d"
-                )
+                CreateLivenessWithVerifySessionContent(liveness_operation_mode="Passive", device_correlation_id="d")
             ).session_id
             azure.delete_liveness_with_verify_session(sid)
             with pytest.raises(SessionNotFoundError):

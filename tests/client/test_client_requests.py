@@ -93,9 +93,7 @@ async def test_create_rejects_other_body_types(api: Api) -> None:
 @pytest.mark.parametrize("family", ["liveness", "verify"])
 async def test_get_result(api: Api, recorder: Recorder, family: str, session_json: dict[str, Any]) -> None:
     recorder.queue(httpx.Response(200, json=session_json))
-    method = (
-        "get_liveness_session_result" if family == "liveness" else "get_liveness_with_verify_session_result"
-    )
+    method = "get_liveness_session_result" if family == "liveness" else "get_liveness_with_verify_session_result"
     session = await api(method, "s/../x?y")
     assert isinstance(session, LivenessSession if family == "liveness" else LivenessWithVerifySession)
     assert session.id == session_json["id"]
@@ -196,9 +194,7 @@ async def test_create_verify_session_with_image_is_multipart(api: Api, recorder:
 
 
 async def test_get_session_image_returns_bytes(api: Api, recorder: Recorder) -> None:
-    recorder.queue(
-        httpx.Response(200, content=b"\x89PNG...", headers={"content-type": "application/octet-stream"})
-    )
+    recorder.queue(httpx.Response(200, content=b"\x89PNG...", headers={"content-type": "application/octet-stream"}))
     assert await api("get_session_image", "img+/=") == b"\x89PNG..."
     assert recorder.last.url.raw_path.endswith(b"/face/v1.2-preview.1/session/sessionImages/img%2B%2F%3D")
     assert recorder.last.headers["accept"] == "application/octet-stream"

@@ -100,9 +100,7 @@ async def test_client_token_rules(service: SessionService, clock: Clock) -> None
     assert (await service.authenticate_client(a.auth_token, SessionKind.LIVENESS)).id == a.session.id
     with pytest.raises(Unauthorized):  # a token only works for its own kind of client call
         await service.authenticate_client(a.auth_token, SessionKind.LIVENESS_WITH_VERIFY)
-    assert (
-        await service.authenticate_client(b.auth_token, SessionKind.LIVENESS_WITH_VERIFY)
-    ).id == b.session.id
+    assert (await service.authenticate_client(b.auth_token, SessionKind.LIVENESS_WITH_VERIFY)).id == b.session.id
     await service.delete(SessionKind.LIVENESS, a.session.id)
     with pytest.raises(Unauthorized):  # DELETE revokes at once
         await service.authenticate_client(a.auth_token, SessionKind.LIVENESS)
@@ -114,9 +112,7 @@ async def test_client_token_rules(service: SessionService, clock: Clock) -> None
 async def test_attempts_results_and_audit(service: SessionService, clock: Clock) -> None:
     created = await service.create(SessionKind.LIVENESS, PARAMS)
     session = created.session
-    attempts = [
-        await service.start_attempt(session, {"n": i}, valid_for=timedelta(seconds=30)) for i in range(3)
-    ]
+    attempts = [await service.start_attempt(session, {"n": i}, valid_for=timedelta(seconds=30)) for i in range(3)]
     assert [a.number for a in attempts] == [1, 2, 3]
     with pytest.raises(Unauthorized, match="No attempts left"):
         await service.start_attempt(session, {}, valid_for=timedelta(seconds=30))
@@ -179,9 +175,7 @@ async def test_result_audit_and_image_over_http(services: Services, api_key: str
     sessions = services.sessions
     session = (await sessions.create(SessionKind.LIVENESS, PARAMS)).session
     attempt = await sessions.start_attempt(session, {}, valid_for=timedelta(seconds=30))
-    image = SessionImageRecord(
-        str(uuid.uuid4()), session.id, b"\xff\xd8 jpeg bytes", "image/jpeg", sessions.now()
-    )
+    image = SessionImageRecord(str(uuid.uuid4()), session.id, b"\xff\xd8 jpeg bytes", "image/jpeg", sessions.now())
     stored = await sessions.record_result(session, attempt, entry(session.id, image_id=image.id), image)
 
     transport = httpx.ASGITransport(app=create_app(services=services))
@@ -195,9 +189,7 @@ async def test_result_audit_and_image_over_http(services: Services, api_key: str
         assert got["result"]["id"] == stored.id
         assert got["result"]["response"]["body"]["livenessDecision"] == "realface"
         assert got["result"]["sessionImageId"] == image.id
-        audit = (
-            await client.get(f"{base}/{session.id}/audit", params={"start": stored.id - 1, "top": 1})
-        ).json()
+        audit = (await client.get(f"{base}/{session.id}/audit", params={"start": stored.id - 1, "top": 1})).json()
         assert [a["id"] for a in audit] == [stored.id]
         assert (await client.get(f"{base}/{session.id}/audit", params={"start": stored.id})).json() == []
         downloaded = await client.get(f"/face/v1.2-preview.1/session/sessionImages/{image.id}")

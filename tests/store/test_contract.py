@@ -125,10 +125,7 @@ async def test_list_sessions_orders_pages_and_filters_by_kind(store: SqlStore) -
 async def test_attempts_are_counted_exactly_and_capped(store: SqlStore) -> None:
     session = make_session()
     await store.create_session(session, None)
-    numbers = [
-        (await store.start_attempt(make_attempt(session.id), max_attempts=3, now=NOW)).number
-        for _ in range(3)
-    ]
+    numbers = [(await store.start_attempt(make_attempt(session.id), max_attempts=3, now=NOW)).number for _ in range(3)]
     assert numbers == [1, 2, 3]
     with pytest.raises(AttemptRejected):
         await store.start_attempt(make_attempt(session.id), max_attempts=3, now=NOW)
@@ -165,9 +162,7 @@ async def test_complete_attempt_records_result_once(store: SqlStore) -> None:
     await store.create_session(session, None)
     attempt = await store.start_attempt(make_attempt(session.id), max_attempts=3, now=NOW)
     image = SessionImageRecord(str(uuid.uuid4()), session.id, b"\xff\xd8jpeg", "image/jpeg", NOW)
-    stored = await store.complete_attempt(
-        attempt.id, make_entry(session.id, session_image_id=image.id), image
-    )
+    stored = await store.complete_attempt(attempt.id, make_entry(session.id, session_image_id=image.id), image)
     assert stored is not None and stored.id > 0
     assert await store.complete_attempt(attempt.id, make_entry(session.id), None) is None
     loaded = await store.get_session(session.id)

@@ -40,9 +40,7 @@ def mean_abs_diff(a: RGBImage, b: RGBImage) -> float:
         ("GIF", {}, 12.0),  # 256-colour palette
     ],
 )
-def test_supported_formats_decode_to_rgb(
-    astronaut: RGBImage, fmt: str, params: dict[str, object], tolerance: float
-):
+def test_supported_formats_decode_to_rgb(astronaut: RGBImage, fmt: str, params: dict[str, object], tolerance: float):
     out = decode_image(encode(astronaut, fmt, **params))
     assert out.dtype == np.uint8
     assert out.shape == astronaut.shape

@@ -52,9 +52,7 @@ def test_import_loads_no_model():
     assert out.strip() == "[]"
 
 
-def test_detects_one_face_with_sane_landmarks(
-    analyzer: FaceAnalyzer, astronaut: RGBImage, grace_hopper: RGBImage
-):
+def test_detects_one_face_with_sane_landmarks(analyzer: FaceAnalyzer, astronaut: RGBImage, grace_hopper: RGBImage):
     for image in (astronaut, grace_hopper):
         faces = analyzer.detect(image)
         assert len(faces) == 1
@@ -106,9 +104,7 @@ def test_reference_without_a_face_is_refused(analyzer: FaceAnalyzer):
         analyzer.analyze_reference(b"")
 
 
-def test_reference_with_two_faces_is_refused(
-    analyzer: FaceAnalyzer, astronaut: RGBImage, grace_hopper: RGBImage
-):
+def test_reference_with_two_faces_is_refused(analyzer: FaceAnalyzer, astronaut: RGBImage, grace_hopper: RGBImage):
     side_by_side = np.zeros((600, 1024, 3), np.uint8)
     side_by_side[:512, :512] = astronaut
     side_by_side[:600, 512:] = grace_hopper
@@ -125,9 +121,7 @@ def _variants(image: RGBImage) -> dict[str, bytes]:
         "png": encode(image),
         "webp": encode(image, "WEBP", quality=60),
         "half-size": encode(np.asarray(Image.fromarray(image).resize((w // 2, h // 2))), "JPEG", quality=85),
-        "1.5x": encode(
-            np.asarray(Image.fromarray(image).resize((w * 3 // 2, h * 3 // 2))), "JPEG", quality=85
-        ),
+        "1.5x": encode(np.asarray(Image.fromarray(image).resize((w * 3 // 2, h * 3 // 2))), "JPEG", quality=85),
         "sharpened": encode(np.asarray(Image.fromarray(image).filter(ImageFilter.SHARPEN)), "JPEG"),
     }
     for turns, orientation in EXIF_FOR_TURNS.items():
@@ -141,9 +135,7 @@ def _variants(image: RGBImage) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("photo", ["astronaut", "grace_hopper"])
-def test_copies_of_one_face_verify_as_identical(
-    analyzer: FaceAnalyzer, photo: str, request: pytest.FixtureRequest
-):
+def test_copies_of_one_face_verify_as_identical(analyzer: FaceAnalyzer, photo: str, request: pytest.FixtureRequest):
     image: RGBImage = request.getfixturevalue(photo)
     reference = analyzer.analyze_reference(encode(image, "JPEG", quality=95))
     for name, data in _variants(image).items():
@@ -152,9 +144,7 @@ def test_copies_of_one_face_verify_as_identical(
         assert is_identical(score), f"{photo} {name}: distance {score.distance:.3f}"
 
 
-def test_different_people_do_not_verify(
-    analyzer: FaceAnalyzer, astronaut: RGBImage, grace_hopper_jpeg: bytes
-):
+def test_different_people_do_not_verify(analyzer: FaceAnalyzer, astronaut: RGBImage, grace_hopper_jpeg: bytes):
     a = analyzer.analyze_reference(encode(astronaut, "JPEG", quality=90))
     b = analyzer.analyze_reference(grace_hopper_jpeg)
     score = verify(a.embedding, b.embedding)
@@ -163,9 +153,7 @@ def test_different_people_do_not_verify(
     assert score.match_confidence < 0.5
 
 
-def test_probe_analysis_picks_the_largest_face(
-    analyzer: FaceAnalyzer, astronaut: RGBImage, grace_hopper: RGBImage
-):
+def test_probe_analysis_picks_the_largest_face(analyzer: FaceAnalyzer, astronaut: RGBImage, grace_hopper: RGBImage):
     canvas = np.zeros((600, 1024, 3), np.uint8)
     canvas[:512, :512] = astronaut
     canvas[:600, 512:] = grace_hopper
@@ -233,10 +221,7 @@ def test_group_photo_is_refused_as_reference(analyzer: FaceAnalyzer, shared_data
 
 def test_same_and_different_people_in_shared_data(analyzer: FaceAnalyzer, shared_data: Path):
     folder = shared_data / "verification" / "face_recognition"
-    obama = [
-        analyzer.analyze_reference((folder / n).read_bytes())
-        for n in ("obama.jpg", "obama2.jpg", "obama3.jpg")
-    ]
+    obama = [analyzer.analyze_reference((folder / n).read_bytes()) for n in ("obama.jpg", "obama2.jpg", "obama3.jpg")]
     biden = analyzer.analyze_reference((folder / "biden.jpg").read_bytes())
     for i in range(3):
         for j in range(i + 1, 3):

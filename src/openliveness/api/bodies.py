@@ -34,9 +34,7 @@ def parse_json(model: type[M], raw: bytes | str) -> M:
         raise request_error(exc) from None
 
 
-async def read_create_request(
-    request: Request, model: type[M], *, allow_image: bool
-) -> tuple[M, bytes | None]:
+async def read_create_request(request: Request, model: type[M], *, allow_image: bool) -> tuple[M, bytes | None]:
     """A create request: a JSON body, or (with `allow_image`) multipart `Parameters` + `VerifyImage`."""
     content_type = request.headers.get("content-type", "").lower()
     if allow_image and content_type.startswith("multipart/form-data"):
@@ -73,9 +71,7 @@ async def _read_multipart(request: Request, model: type[M]) -> tuple[M, bytes | 
 def json_request_body(model: type[BaseModel], *, multipart: bool = False) -> dict[str, Any]:
     """OpenAPI `requestBody` for routes that read their body themselves (to map errors to Azure's codes)."""
     # app.py adds the model itself to the OpenAPI components (see `openapi_components`).
-    content: dict[str, Any] = {
-        "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-    }
+    content: dict[str, Any] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}
     if multipart:
         content["multipart/form-data"] = {
             "schema": {

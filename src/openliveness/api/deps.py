@@ -29,11 +29,15 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_session_service(services: ServicesDep) -> SessionService:
+# These read app.state directly rather than through ServicesDep: every level of dependency nesting costs
+# FastAPI time on each request, and these run on every call.
+async def get_session_service(request: Request) -> SessionService:
+    services: Services = request.app.state.services
     return services.sessions
 
 
-async def get_key_service(services: ServicesDep) -> ApiKeyService:
+async def get_key_service(request: Request) -> ApiKeyService:
+    services: Services = request.app.state.services
     return services.keys
 
 

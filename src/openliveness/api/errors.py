@@ -38,9 +38,7 @@ STATUS: dict[type[errors.OpenLivenessError], int] = {
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge", 415: "UnsupportedMediaType"}
 
 
-def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": code, "message": message}},
         status_code=status,
@@ -76,9 +74,7 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "BadArgument" if exc.status_code == 400 else "Error")
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404:
-            message = (
-                "Resource not found. Check the path and the API version (v1.1-preview.1, v1.2-preview.1)."
-            )
+            message = "Resource not found. Check the path and the API version (v1.1-preview.1, v1.2-preview.1)."
         return error_response(exc.status_code, code, message, dict(exc.headers or {}))
 
     async def on_database(_: Request, exc: Exception) -> JSONResponse:

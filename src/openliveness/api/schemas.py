@@ -60,28 +60,18 @@ class CreateLivenessSessionContent(_Wire):
     livenessOperationMode: Annotated[LivenessOperationMode, BeforeValidator(_operation_mode)] = Field(
         description="Passive (screen flash only) or PassiveActive (flash plus a head movement)."
     )
-    sendResultsToClient: bool = Field(
-        False, description="True: the client's detect call gets 200 with the result."
-    )
-    deviceCorrelationIdSetInClient: bool = Field(
-        False, description="True: the client supplies deviceCorrelationId."
-    )
+    sendResultsToClient: bool = Field(False, description="True: the client's detect call gets 200 with the result.")
+    deviceCorrelationIdSetInClient: bool = Field(False, description="True: the client supplies deviceCorrelationId.")
     enableSessionImage: bool = Field(False, description="Keep the best frame; its id is in the audit entry.")
-    livenessSingleModalModel: str | None = Field(
-        None, max_length=64, description="Model version; latest if absent."
-    )
+    livenessSingleModalModel: str | None = Field(None, max_length=64, description="Model version; latest if absent.")
     deviceCorrelationId: str | None = Field(None, description="Unique per end-user device, 1..64 characters.")
-    authTokenTimeToLiveInSeconds: int = Field(
-        600, ge=60, le=86400, description="Token lifetime, 60..86400 s."
-    )
+    authTokenTimeToLiveInSeconds: int = Field(600, ge=60, le=86400, description="Token lifetime, 60..86400 s.")
 
     @model_validator(mode="after")
     def _device_id_rules(self) -> CreateLivenessSessionContent:
         if self.deviceCorrelationIdSetInClient:
             if self.deviceCorrelationId is not None:
-                raise ValueError(
-                    "deviceCorrelationId must be null when deviceCorrelationIdSetInClient is true."
-                )
+                raise ValueError("deviceCorrelationId must be null when deviceCorrelationIdSetInClient is true.")
         elif self.deviceCorrelationId is None:
             raise ValueError("deviceCorrelationId is required unless deviceCorrelationIdSetInClient is true.")
         if self.deviceCorrelationId is not None and not 1 <= len(self.deviceCorrelationId) <= 64:
@@ -90,13 +80,8 @@ class CreateLivenessSessionContent(_Wire):
 
     @model_validator(mode="after")
     def _known_model(self) -> CreateLivenessSessionContent:
-        if (
-            self.livenessSingleModalModel is not None
-            and self.livenessSingleModalModel not in ACCEPTED_LIVENESS_MODELS
-        ):
-            raise ValueError(
-                f"livenessSingleModalModel must be one of: {', '.join(sorted(ACCEPTED_LIVENESS_MODELS))}."
-            )
+        if self.livenessSingleModalModel is not None and self.livenessSingleModalModel not in ACCEPTED_LIVENESS_MODELS:
+            raise ValueError(f"livenessSingleModalModel must be one of: {', '.join(sorted(ACCEPTED_LIVENESS_MODELS))}.")
         return self
 
     def to_parameters(self) -> SessionParameters:
@@ -112,9 +97,7 @@ class CreateLivenessSessionContent(_Wire):
 
 
 class CreateLivenessWithVerifySessionContent(CreateLivenessSessionContent):
-    returnVerifyImageHash: bool = Field(
-        False, description="Put the reference image's SHA-256 in audit entries."
-    )
+    returnVerifyImageHash: bool = Field(False, description="Put the reference image's SHA-256 in audit entries.")
     verifyConfidenceThreshold: float | None = Field(
         None, ge=0, le=1, description="isIdentical is matchConfidence >= this; the server default if absent."
     )

@@ -68,9 +68,7 @@ class AsyncFaceSessionClient(BaseFaceSessionClient):
             endpoint, credential, api_version=api_version, max_retries=max_retries, retry_policy=retry_policy
         )
         self._sleep = sleep
-        self._http = httpx.AsyncClient(
-            transport=transport, timeout=timeout, headers={"User-Agent": self._user_agent()}
-        )
+        self._http = httpx.AsyncClient(transport=transport, timeout=timeout, headers={"User-Agent": self._user_agent()})
 
     async def _send(self, op: Operation[_T], timeout: float | None) -> _T:
         request_id = self._new_request_id()
@@ -101,9 +99,7 @@ class AsyncFaceSessionClient(BaseFaceSessionClient):
         """
         return await self._send(self._build_create_liveness_session(body), timeout)
 
-    async def get_liveness_session_result(
-        self, session_id: str, *, timeout: float | None = None
-    ) -> LivenessSession:
+    async def get_liveness_session_result(self, session_id: str, *, timeout: float | None = None) -> LivenessSession:
         """Get a session's status and, once the device has made a liveness call, its latest result."""
         return await self._send(self._build_get_liveness_session_result(session_id), timeout)
 
@@ -122,9 +118,7 @@ class AsyncFaceSessionClient(BaseFaceSessionClient):
         timeout: float | None = None,
     ) -> list[LivenessSessionAuditEntry]:
         """List the liveness calls of a session: `start` is the entry id after which to begin."""
-        return await self._send(
-            self._build_get_liveness_session_audit_entries(session_id, start, top), timeout
-        )
+        return await self._send(self._build_get_liveness_session_audit_entries(session_id, start, top), timeout)
 
     async def delete_liveness_session(self, session_id: str, *, timeout: float | None = None) -> None:
         """Delete a session; its auth token stops working at once."""
@@ -172,9 +166,7 @@ class AsyncFaceSessionClient(BaseFaceSessionClient):
             self._build_get_liveness_with_verify_session_audit_entries(session_id, start, top), timeout
         )
 
-    async def delete_liveness_with_verify_session(
-        self, session_id: str, *, timeout: float | None = None
-    ) -> None:
+    async def delete_liveness_with_verify_session(self, session_id: str, *, timeout: float | None = None) -> None:
         """Delete a verify session; its auth token stops working at once."""
         return await self._send(self._build_delete_liveness_with_verify_session(session_id), timeout)
 

@@ -344,9 +344,7 @@ class BaseFaceSessionClient:
             parse=_one(LivenessSession.from_dict),
         )
 
-    def _build_get_liveness_sessions(
-        self, start: str | None, top: int | None
-    ) -> Operation[list[LivenessSessionItem]]:
+    def _build_get_liveness_sessions(self, start: str | None, top: int | None) -> Operation[list[LivenessSessionItem]]:
         return Operation(
             method="GET",
             path=_LIVENESS,
@@ -365,9 +363,7 @@ class BaseFaceSessionClient:
         )
 
     def _build_delete_liveness_session(self, session_id: str) -> Operation[None]:
-        return Operation(
-            method="DELETE", path=f"{_LIVENESS}/{_segment(session_id, 'session_id')}", parse=_nothing
-        )
+        return Operation(method="DELETE", path=f"{_LIVENESS}/{_segment(session_id, 'session_id')}", parse=_nothing)
 
     def _build_create_liveness_with_verify_session(
         self,
@@ -390,9 +386,7 @@ class BaseFaceSessionClient:
             parse=parse,
         )
 
-    def _build_get_liveness_with_verify_session_result(
-        self, session_id: str
-    ) -> Operation[LivenessWithVerifySession]:
+    def _build_get_liveness_with_verify_session_result(self, session_id: str) -> Operation[LivenessWithVerifySession]:
         return Operation(
             method="GET",
             path=f"{_VERIFY}/{_segment(session_id, 'session_id')}",
@@ -420,9 +414,7 @@ class BaseFaceSessionClient:
         )
 
     def _build_delete_liveness_with_verify_session(self, session_id: str) -> Operation[None]:
-        return Operation(
-            method="DELETE", path=f"{_VERIFY}/{_segment(session_id, 'session_id')}", parse=_nothing
-        )
+        return Operation(method="DELETE", path=f"{_VERIFY}/{_segment(session_id, 'session_id')}", parse=_nothing)
 
     def _build_get_session_image(self, session_image_id: str) -> Operation[bytes]:
         return Operation(

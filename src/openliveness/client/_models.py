@@ -262,9 +262,7 @@ class LivenessWithVerifyImage:
         d = _obj(data, "verifyImage")
         return cls(
             face_rectangle=FaceRectangle.from_dict(_req(d, "faceRectangle", "verifyImage")),
-            quality_for_recognition=_enum(
-                QualityForRecognition, _req(d, "qualityForRecognition", "verifyImage")
-            ),
+            quality_for_recognition=_enum(QualityForRecognition, _req(d, "qualityForRecognition", "verifyImage")),
         )
 
 
@@ -308,9 +306,7 @@ class LivenessOutputsTarget:
         )
 
 
-_BODY_KEYS = frozenset(
-    {"livenessDecision", "target", "modelVersionUsed", "verifyResult", "signals", "reasons"}
-)
+_BODY_KEYS = frozenset({"livenessDecision", "target", "modelVersionUsed", "verifyResult", "signals", "reasons"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -340,9 +336,7 @@ class LivenessResponseBody:
         signals = d.get("signals")
         reasons = d.get("reasons")
         if signals is not None:
-            signals = {
-                _str(k, "signals"): _float(v, f"signals.{k}") for k, v in _obj(signals, "signals").items()
-            }
+            signals = {_str(k, "signals"): _float(v, f"signals.{k}") for k, v in _obj(signals, "signals").items()}
         if reasons is not None:
             if not isinstance(reasons, list):
                 raise ResponseFormatError(f"'reasons' must be a list, got {reasons!r}")
@@ -396,9 +390,7 @@ class AuditLivenessResponseInfo:
         return cls(
             body=LivenessResponseBody.from_dict(_req(d, "body", "response")),
             status_code=_int(_req(d, "statusCode", "response"), "statusCode"),
-            latency_in_milliseconds=_int(
-                _req(d, "latencyInMilliseconds", "response"), "latencyInMilliseconds"
-            ),
+            latency_in_milliseconds=_int(_req(d, "latencyInMilliseconds", "response"), "latencyInMilliseconds"),
         )
 
 

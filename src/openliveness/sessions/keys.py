@@ -33,9 +33,7 @@ def _hash(secret: str) -> str:
 class ApiKeyService:
     """Several keys may be active at once, so a key can be rotated without downtime."""
 
-    def __init__(
-        self, store: SessionStore, *, cache_seconds: float = 0.0, clock: Callable[[], float] = time.monotonic
-    ):
+    def __init__(self, store: SessionStore, *, cache_seconds: float = 0.0, clock: Callable[[], float] = time.monotonic):
         self._store = store
         self._cache_seconds = cache_seconds
         self._clock = clock
@@ -45,9 +43,7 @@ class ApiKeyService:
     async def create(self, name: str) -> NewApiKey:
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
-        record = ApiKeyRecord(
-            id=key_id, name=name[:128], secret_hash=_hash(secret), created_at=datetime.now(UTC)
-        )
+        record = ApiKeyRecord(id=key_id, name=name[:128], secret_hash=_hash(secret), created_at=datetime.now(UTC))
         await self._store.add_api_key(record)
         return NewApiKey(record=record, key=f"{_PREFIX}_{key_id}_{secret}")
 

@@ -139,9 +139,7 @@ class SessionService:
         result = None
         if session.result_audit_id is not None:
             result = await self._store.get_audit_entry(session.result_audit_id)
-        return SessionView(
-            session=session, result=result, session_expired=self._clock() >= session.token_expires_at
-        )
+        return SessionView(session=session, result=result, session_expired=self._clock() >= session.token_expires_at)
 
     async def list_sessions(self, kind: SessionKind, *, start: str | None, top: int) -> list[SessionView]:
         now = self._clock()

@@ -72,5 +72,3 @@ class WriteBatcher:
     async def aclose(self) -> None:
         if self._drainer is not None:
             await asyncio.gather(self._drainer, return_exceptions=True)
-
-

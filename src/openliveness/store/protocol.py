@@ -24,9 +24,7 @@ class AttemptRejected(Exception):
 
 
 class SessionStore(Protocol):
-    async def create_session(
-        self, session: SessionRecord, verify_image: StoredVerifyImage | None
-    ) -> None: ...
+    async def create_session(self, session: SessionRecord, verify_image: StoredVerifyImage | None) -> None: ...
 
     async def get_session(self, session_id: str) -> SessionRecord | None: ...
 
@@ -46,9 +44,7 @@ class SessionStore(Protocol):
 
     async def update_reference_face(self, session_id: str, face: ReferenceFace) -> None: ...
 
-    async def start_attempt(
-        self, attempt: AttemptRecord, *, max_attempts: int, now: datetime
-    ) -> AttemptRecord:
+    async def start_attempt(self, attempt: AttemptRecord, *, max_attempts: int, now: datetime) -> AttemptRecord:
         """Atomically take the session's next attempt (number assigned here) or raise AttemptRejected."""
         ...
 
@@ -61,9 +57,7 @@ class SessionStore(Protocol):
         transaction. Returns the stored entry with its id, or None if the attempt was already used."""
         ...
 
-    async def list_audit_entries(
-        self, session_id: str, *, after: int | None, limit: int
-    ) -> list[AuditEntryRecord]: ...
+    async def list_audit_entries(self, session_id: str, *, after: int | None, limit: int) -> list[AuditEntryRecord]: ...
 
     async def get_audit_entry(self, entry_id: int) -> AuditEntryRecord | None: ...
 

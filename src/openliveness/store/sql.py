@@ -52,7 +52,7 @@ def create_engine(url: str) -> AsyncEngine:
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     # No reset-on-return: with BEGIN issued by us (below), a returned connection never holds a transaction,
     # and skipping the ROLLBACK saves a round trip to the driver's thread per checkout.
-    engine = create_async_engine(url, pool_size=8, max_overflow=0, pool_reset_on_return=None)
+    engine = create_async_engine(url, pool_size=3, max_overflow=0, pool_reset_on_return=None)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -65,6 +65,17 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        dialect = engine.sync_engine.dialect
+        rollback = dialect.do_rollback
+
+        def rollback_if_open(dbapi_conn: Any) -> None:
+            # Every read ends in a ROLLBACK, a round trip to the driver's thread; SQLite knows whether a
+            # transaction is open (a cheap attribute), and after a single SELECT in autocommit none is.
+            if dbapi_conn.driver_connection.in_transaction:
+                rollback(dbapi_conn)
+
+        dialect.do_rollback = rollback_if_open  # type: ignore[method-assign,assignment]
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
@@ -155,6 +166,9 @@ def _key_from_row(row: Row[Any]) -> ApiKeyRecord:
     )
 
 
+_INSERT_SESSION = insert(sessions)
+_INSERT_VERIFY_IMAGE = insert(verify_images)
+
 _VERIFY_COLUMNS = (
     verify_images.c.sha256,
     verify_images.c.face_rectangle,
@@ -224,10 +238,12 @@ class SqlStore:
             "attempts_used": session.attempts_used,
             "result_audit_id": session.result_audit_id,
         }
+
         async def job(conn: AsyncConnection) -> None:
-            await conn.execute(insert(sessions).values(values))
+            # Constant statements with the values as parameters: compiled once, not coerced per call.
+            await conn.execute(_INSERT_SESSION, values)
             if verify_image is not None:
-                await conn.execute(insert(verify_images).values(self._verify_values(session.id, verify_image)))
+                await conn.execute(_INSERT_VERIFY_IMAGE, self._verify_values(session.id, verify_image))
 
         await self._write(job)
 
@@ -275,9 +291,7 @@ class SqlStore:
 
     async def get_verify_image(self, session_id: str) -> StoredVerifyImage | None:
         async with self._read() as conn:
-            row = (
-                await conn.execute(select(verify_images).where(verify_images.c.session_id == session_id))
-            ).first()
+            row = (await conn.execute(select(verify_images).where(verify_images.c.session_id == session_id))).first()
         if row is None:
             return None
         return StoredVerifyImage(content=row.content, sha256=row.sha256, face=_reference_face(row))
@@ -285,9 +299,7 @@ class SqlStore:
     async def set_verify_image(self, session_id: str, image: StoredVerifyImage) -> bool:
         async def job(conn: AsyncConnection) -> bool:
             exists = (
-                await conn.execute(
-                    select(verify_images.c.session_id).where(verify_images.c.session_id == session_id)
-                )
+                await conn.execute(select(verify_images.c.session_id).where(verify_images.c.session_id == session_id))
             ).first()
             if exists is not None:
                 return False
@@ -312,9 +324,7 @@ class SqlStore:
 
     # -- attempts and audit entries -------------------------------------------------------------------------
 
-    async def start_attempt(
-        self, attempt: AttemptRecord, *, max_attempts: int, now: datetime
-    ) -> AttemptRecord:
+    async def start_attempt(self, attempt: AttemptRecord, *, max_attempts: int, now: datetime) -> AttemptRecord:
         take = (
             update(sessions)
             .where(
@@ -335,6 +345,7 @@ class SqlStore:
             )
             .returning(sessions.c.attempts_used)
         )
+
         async def job(conn: AsyncConnection) -> int | None:
             number: int | None = (await conn.execute(take)).scalar_one_or_none()
             if number is None:
@@ -374,9 +385,7 @@ class SqlStore:
     ) -> AuditEntryRecord | None:
         async def job(conn: AsyncConnection) -> int | None:
             claimed = await conn.execute(
-                update(attempts)
-                .where(attempts.c.id == attempt_id, attempts.c.used.is_(False))
-                .values(used=True)
+                update(attempts).where(attempts.c.id == attempt_id, attempts.c.used.is_(False)).values(used=True)
             )
             if claimed.rowcount != 1:
                 return None
@@ -430,9 +439,7 @@ class SqlStore:
             verify_image_hash=entry.verify_image_hash,
         )
 
-    async def list_audit_entries(
-        self, session_id: str, *, after: int | None, limit: int
-    ) -> list[AuditEntryRecord]:
+    async def list_audit_entries(self, session_id: str, *, after: int | None, limit: int) -> list[AuditEntryRecord]:
         query = (
             select(audit_entries)
             .where(audit_entries.c.session_id == session_id)
@@ -493,9 +500,7 @@ class SqlStore:
     async def revoke_api_key(self, key_id: str, now: datetime) -> bool:
         async def job(conn: AsyncConnection) -> bool:
             result = await conn.execute(
-                update(api_keys)
-                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=now)
+                update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=now)
             )
             return result.rowcount > 0
 

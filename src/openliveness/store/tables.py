@@ -129,9 +129,7 @@ session_images = Table(
     "session_images",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column(
-        "session_id", String(36), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True
-    ),
+    Column("session_id", String(36), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("content", LargeBinary, nullable=False),
     Column("media_type", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),

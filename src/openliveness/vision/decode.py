@@ -35,9 +35,7 @@ class ImageLimits:
 
 REFERENCE_IMAGE_LIMITS = ImageLimits()
 #: Liveness frames are small JPEGs from the web SDK; a tiny frame is legal, a huge one is not.
-FRAME_LIMITS = ImageLimits(
-    min_bytes=1, max_bytes=2 * 1024 * 1024, min_side=36, max_side=4096, max_pixels=2560 * 2560
-)
+FRAME_LIMITS = ImageLimits(min_bytes=1, max_bytes=2 * 1024 * 1024, min_side=36, max_side=4096, max_pixels=2560 * 2560)
 
 
 def decode_image(data: bytes, limits: ImageLimits = REFERENCE_IMAGE_LIMITS) -> RGBImage:
@@ -85,9 +83,7 @@ def _check_dimensions(width: int, height: int, limits: ImageLimits) -> None:
             f"and {limits.max_pixels} pixels."
         )
     if min(width, height) < limits.min_side:
-        raise InvalidImage(
-            f"Image dimensions {width}x{height} are below the minimum of {limits.min_side} pixels."
-        )
+        raise InvalidImage(f"Image dimensions {width}x{height} are below the minimum of {limits.min_side} pixels.")
 
 
 def _to_rgb(im: Image.Image) -> RGBImage:

@@ -149,9 +149,7 @@ def _anchors(height: int, width: int) -> npt.NDArray[np.float32]:
         cy = (ys.ravel() + 0.5) * stride / height
         for_cell = []
         for s in sizes:
-            for_cell.append(
-                np.stack([cx, cy, np.full_like(cx, s / width), np.full_like(cy, s / height)], axis=1)
-            )
+            for_cell.append(np.stack([cx, cy, np.full_like(cx, s / width), np.full_like(cy, s / height)], axis=1))
         # Both sizes of one cell are adjacent in the output: interleave them.
         parts.append(np.stack(for_cell, axis=1).reshape(-1, 4))
     return np.concatenate(parts).astype(np.float32)

@@ -154,9 +154,7 @@ def _grade_at_least(value: float, high: float, medium: float) -> QualityForRecog
     return QualityForRecognition.LOW
 
 
-def _grade_in_range(
-    value: float, high: tuple[float, float], medium: tuple[float, float]
-) -> QualityForRecognition:
+def _grade_in_range(value: float, high: tuple[float, float], medium: tuple[float, float]) -> QualityForRecognition:
     if high[0] <= value <= high[1]:
         return QualityForRecognition.HIGH
     if medium[0] <= value <= medium[1]:

@@ -51,22 +51,17 @@ def session_router(kind: SessionKind) -> APIRouter:
     verify = kind is SessionKind.LIVENESS_WITH_VERIFY
     name = "LivenessWithVerify" if verify else "Liveness"
     content_model = CreateLivenessWithVerifySessionContent if verify else CreateLivenessSessionContent
-    router = APIRouter(
-        prefix=f"/face/{{apiVersion}}/{kind.value}/singleModal/sessions", tags=[f"{name} sessions"]
-    )
+    router = APIRouter(prefix=f"/face/{{apiVersion}}/{kind.value}/singleModal/sessions", tags=[f"{name} sessions"])
 
     @router.post(
         "",
         operation_id=f"create{name}Session",
-        summary=f"Create a {name.lower()} session"
-        + (" (JSON, or multipart with a VerifyImage)" if verify else ""),
+        summary=f"Create a {name.lower()} session" + (" (JSON, or multipart with a VerifyImage)" if verify else ""),
         response_model=CreateLivenessWithVerifySessionResult if verify else CreateLivenessSessionResult,
         responses=_ERRORS,
         openapi_extra=json_request_body(content_model, multipart=verify),
     )
-    async def create(
-        request: Request, _: ApiVersionDep, __: ApiKeyDep, sessions: SessionServiceDep
-    ) -> JSONResponse:
+    async def create(request: Request, _: ApiVersionDep, __: ApiKeyDep, sessions: SessionServiceDep) -> JSONResponse:
         content, image = await read_create_request(request, content_model, allow_image=verify)
         created = await sessions.create(kind, content.to_parameters(), verify_image=image)
         return JSONResponse(_created_json(created))
@@ -82,9 +77,7 @@ def session_router(kind: SessionKind) -> APIRouter:
         _: ApiVersionDep,
         __: ApiKeyDep,
         sessions: SessionServiceDep,
-        start: Annotated[
-            str | None, Query(max_length=64, description="List sessions with ids after this one.")
-        ] = None,
+        start: Annotated[str | None, Query(max_length=64, description="List sessions with ids after this one.")] = None,
         top: Top = 1000,
     ) -> JSONResponse:
         views = await sessions.list_sessions(kind, start=start, top=top)

@@ -66,9 +66,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "audit_entries",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("session_id", sa.String(length=36), nullable=False),
         sa.Column("request_id", sa.String(length=64), nullable=False),
         sa.Column("client_request_id", sa.String(length=256), nullable=False),

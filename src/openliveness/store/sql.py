@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -366,14 +367,7 @@ class SqlStore:
         number = await self._write(job)
         if number is None:
             raise AttemptRejected(attempt.session_id)
-        return AttemptRecord(
-            id=attempt.id,
-            session_id=attempt.session_id,
-            number=number,
-            created_at=attempt.created_at,
-            expires_at=attempt.expires_at,
-            challenge=attempt.challenge,
-        )
+        return replace(attempt, number=number)
 
     async def get_attempt(self, attempt_id: str) -> AttemptRecord | None:
         async with self._read() as conn:
@@ -424,20 +418,7 @@ class SqlStore:
             return int(entry_id)
 
         entry_id = await self._write(job)
-        if entry_id is None:
-            return None
-        return AuditEntryRecord(
-            id=entry_id,
-            session_id=entry.session_id,
-            request_id=entry.request_id,
-            client_request_id=entry.client_request_id,
-            received_at=entry.received_at,
-            request=entry.request,
-            response=entry.response,
-            digest=entry.digest,
-            session_image_id=entry.session_image_id,
-            verify_image_hash=entry.verify_image_hash,
-        )
+        return None if entry_id is None else replace(entry, id=entry_id)
 
     async def list_audit_entries(self, session_id: str, *, after: int | None, limit: int) -> list[AuditEntryRecord]:
         query = (

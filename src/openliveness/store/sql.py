@@ -52,8 +52,10 @@ def create_engine(url: str) -> AsyncEngine:
             raise ImportError("PostgreSQL needs: pip install 'openliveness[postgres]'") from exc
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     # No reset-on-return: with BEGIN issued by us (below), a returned connection never holds a transaction,
-    # and skipping the ROLLBACK saves a round trip to the driver's thread per checkout.
-    engine = create_async_engine(url, pool_size=3, max_overflow=0, pool_reset_on_return=None)
+    # and skipping the ROLLBACK saves a round trip to the driver's thread per checkout. Two connections (the
+    # group-committing writer and a reader) measured fastest: each more adds a driver thread fighting for
+    # the GIL (bench/session_api.py: reads 871/s with 2, 784/s with 1, ~690/s with 3 or 8).
+    engine = create_async_engine(url, pool_size=2, max_overflow=0, pool_reset_on_return=None)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")

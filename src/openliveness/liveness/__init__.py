@@ -1,0 +1,22 @@
+"""Liveness: challenges, the capture format, and the engine that decides realface / spoofface / uncertain."""
+
+from openliveness.liveness.challenge import PALETTE, new_challenge
+from openliveness.liveness.types import (
+    Capture,
+    CaptureFrame,
+    Challenge,
+    FlashStep,
+    LivenessResult,
+    MotionPrompt,
+)
+
+__all__ = [
+    "PALETTE",
+    "Capture",
+    "CaptureFrame",
+    "Challenge",
+    "FlashStep",
+    "LivenessResult",
+    "MotionPrompt",
+    "new_challenge",
+]

@@ -1,0 +1,48 @@
+"""Fresh, unpredictable challenges: a random colour sequence per attempt (and a motion prompt in PassiveActive)."""
+
+from __future__ import annotations
+
+import secrets
+
+from openliveness.domain import LivenessOperationMode
+from openliveness.liveness.types import RGB, Challenge, FlashStep, MotionPrompt
+
+__all__ = ["PALETTE", "new_challenge"]
+
+# Saturated colours far apart in chroma, so each step's reflection differs from its neighbours' in every channel
+# pair; no black (it lights nothing) and white only as the neutral lead-in.
+PALETTE: tuple[RGB, ...] = (
+    (255, 0, 0),
+    (0, 255, 0),
+    (0, 0, 255),
+    (255, 255, 0),
+    (0, 255, 255),
+    (255, 0, 255),
+)
+
+_rng = secrets.SystemRandom()
+
+
+def new_challenge(
+    mode: LivenessOperationMode,
+    *,
+    steps: int = 7,
+    step_ms: tuple[int, int] = (280, 480),
+    lead_in_ms: int = 700,
+    motion_ms: int = 1800,
+) -> Challenge:
+    """A challenge drawn from the OS's CSPRNG: colours never repeat back to back, durations vary per step,
+    so neither the order nor the timing of the light can be known before the attempt starts."""
+    colors: list[RGB] = []
+    for _ in range(steps):
+        choices = [c for c in PALETTE if not colors or c != colors[-1]]
+        colors.append(_rng.choice(choices))
+    flash = tuple(FlashStep(color=c, duration_ms=_rng.randint(*step_ms)) for c in colors)
+    active = mode is LivenessOperationMode.PASSIVE_ACTIVE
+    return Challenge(
+        mode=mode,
+        steps=flash,
+        lead_in_ms=lead_in_ms,
+        motion=_rng.choice(list(MotionPrompt)) if active else None,
+        motion_ms=motion_ms if active else 0,
+    )

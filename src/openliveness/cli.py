@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
     commands.add_parser("migrate", help="bring the database schema to the newest version")
+    commands.add_parser(
+        "simulate",
+        help="render a bona fide or attack capture for a challenge (see: openliveness simulate --help)",
+        add_help=False,
+    )
 
     keys = commands.add_parser("keys", help="manage app-server API keys")
     key_commands = keys.add_subparsers(dest="key_command", required=True)
@@ -100,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulate"]:
+        from openliveness.simulate.cli import simulate_main
+
+        return simulate_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":

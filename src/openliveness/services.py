@@ -8,7 +8,9 @@ from datetime import timedelta
 import anyio
 import anyio.to_thread
 
+from openliveness.liveness.engine import LivenessEngine
 from openliveness.sessions import ApiKeyService, SessionService, TokenSigner, load_or_create_secret
+from openliveness.sessions.attempts import AttemptService
 from openliveness.sessions.reference import ReferenceFaceReader
 from openliveness.settings import Settings
 from openliveness.store import SqlStore, open_store
@@ -24,6 +26,7 @@ class Services:
     sessions: SessionService
     keys: ApiKeyService
     analyzer: FaceAnalyzer
+    attempts: AttemptService
 
     async def close(self) -> None:
         await self.store.close()
@@ -36,6 +39,7 @@ async def build_services(settings: Settings, *, analyzer: FaceAnalyzer | None = 
         config = AnalyzerConfig(intra_op_threads=settings.model_threads)
         analyzer = await anyio.to_thread.run_sync(lambda: FaceAnalyzer.load(config))
     store = await open_store(settings.effective_database_url, migrate=settings.auto_migrate)
+    cpu = anyio.CapacityLimiter(settings.cpu_workers)
     secret = load_or_create_secret(
         settings.token_secret.get_secret_value() if settings.token_secret else None, settings.data_dir
     )
@@ -46,9 +50,10 @@ async def build_services(settings: Settings, *, analyzer: FaceAnalyzer | None = 
             analyzer,
             ImageLimits(min_bytes=settings.verify_image_min_bytes, max_bytes=settings.verify_image_max_bytes),
         ),
-        cpu_limiter=anyio.CapacityLimiter(settings.cpu_workers),
+        cpu_limiter=cpu,
         session_lifetime=timedelta(seconds=settings.session_lifetime_seconds),
         max_attempts=settings.max_attempts_per_session,
     )
     keys = ApiKeyService(store, cache_seconds=settings.api_key_cache_seconds)
-    return Services(settings=settings, store=store, sessions=sessions, keys=keys, analyzer=analyzer)
+    attempts = AttemptService(sessions, store, LivenessEngine(analyzer), analyzer, cpu_limiter=cpu)
+    return Services(settings=settings, store=store, sessions=sessions, keys=keys, analyzer=analyzer, attempts=attempts)

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from openliveness.api.schemas import request_error
-from openliveness.errors import BadArgument
+from openliveness.errors import BadArgument, InvalidImageSize
+from openliveness.liveness.types import MAX_FRAMES
+from openliveness.sessions.attempts import FRAME_LIMITS
 
-__all__ = ["json_request_body", "openapi_components", "parse_json", "read_create_request"]
+__all__ = [
+    "CaptureMetadata",
+    "CaptureUpload",
+    "json_request_body",
+    "openapi_components",
+    "parse_json",
+    "read_capture",
+    "read_create_request",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
 _MAX_PARAMETERS_BYTES = 64 * 1024
+MAX_CAPTURE_FRAMES = MAX_FRAMES
+MAX_FRAME_BYTES = FRAME_LIMITS.max_bytes
 
 
 def parse_json(model: type[M], raw: bytes | str) -> M:
@@ -101,3 +114,64 @@ def openapi_components(*models: type[BaseModel]) -> dict[str, Any]:
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
     return components
+
+
+class _FrameMeta(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    timestampMs: float = Field(ge=-60_000, le=600_000, allow_inf_nan=False)
+    stepIndex: int | None = Field(None, ge=0, le=1000)
+
+
+class CaptureMetadata(BaseModel):
+    """The `metadata` part of a detect call (docs/protocol.md)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    attemptId: str = Field(min_length=1, max_length=64)
+    deviceCorrelationId: str | None = Field(None, max_length=64)
+    frames: list[_FrameMeta] = Field(min_length=1, max_length=MAX_CAPTURE_FRAMES)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureUpload:
+    metadata: CaptureMetadata
+    metadata_bytes: bytes
+    frames: list[bytes]
+    verify_image: bytes | None
+
+
+async def read_capture(request: Request) -> CaptureUpload:
+    """The multipart body of a detect call: `metadata` (JSON), `frame` parts in order, optional `VerifyImage`."""
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        raise BadArgument("The detect call takes multipart/form-data (metadata, frame, frame, ...).")
+    try:
+        form = await request.form(max_files=MAX_CAPTURE_FRAMES + 1, max_fields=4, max_part_size=_MAX_PARAMETERS_BYTES)
+    except MultiPartException as exc:
+        raise BadArgument(f"Malformed multipart body: {exc.message}") from None
+    try:
+        raw = form.get("metadata")
+        if raw is None:
+            raise BadArgument("The multipart body needs a 'metadata' part (JSON).")
+        metadata_bytes = (await raw.read(_MAX_PARAMETERS_BYTES + 1)) if isinstance(raw, UploadFile) else raw.encode()
+        if len(metadata_bytes) > _MAX_PARAMETERS_BYTES:
+            raise BadArgument("The 'metadata' part is too large.")
+        metadata = parse_json(CaptureMetadata, metadata_bytes)
+        parts = form.getlist("frame")
+        if len(parts) != len(metadata.frames):
+            raise BadArgument(f"{len(parts)} 'frame' parts but {len(metadata.frames)} entries in metadata.frames.")
+        frames = []
+        for index, part in enumerate(parts):
+            if not isinstance(part, UploadFile):
+                raise BadArgument(f"'frame' part {index} must be a file part.")
+            data = await part.read(MAX_FRAME_BYTES + 1)
+            if len(data) > MAX_FRAME_BYTES:
+                raise InvalidImageSize(f"Frame {index} is larger than {MAX_FRAME_BYTES} bytes.")
+            frames.append(data)
+        verify_part = form.get("VerifyImage")
+        verify_image = None
+        if verify_part is not None:
+            if not isinstance(verify_part, UploadFile):
+                raise BadArgument("'VerifyImage' must be a file part (with a filename).")
+            verify_image = await verify_part.read()
+        return CaptureUpload(metadata, metadata_bytes, frames, verify_image)
+    finally:
+        await form.close()

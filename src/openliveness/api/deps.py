@@ -7,14 +7,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Path, Request, Security
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from openliveness.domain import SessionKind, SessionRecord
 from openliveness.errors import Unauthorized, UnsupportedApiVersion
 from openliveness.services import Services
 from openliveness.sessions import ApiKeyService, SessionService
+from openliveness.sessions.attempts import AttemptService
 from openliveness.settings import SUPPORTED_API_VERSIONS
 
-__all__ = ["ApiKeyDep", "ApiVersionDep", "KeyServiceDep", "ServicesDep", "SessionServiceDep"]
+__all__ = [
+    "ApiKeyDep",
+    "ApiVersionDep",
+    "AttemptServiceDep",
+    "KeyServiceDep",
+    "ServicesDep",
+    "SessionServiceDep",
+    "client_session",
+]
 
 _api_key_header = APIKeyHeader(
     name="Ocp-Apim-Subscription-Key", auto_error=False, description="An OpenLiveness API key"
@@ -41,7 +51,13 @@ async def get_key_service(request: Request) -> ApiKeyService:
     return services.keys
 
 
+async def get_attempt_service(request: Request) -> AttemptService:
+    services: Services = request.app.state.services
+    return services.attempts
+
+
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
+AttemptServiceDep = Annotated[AttemptService, Depends(get_attempt_service)]
 KeyServiceDep = Annotated[ApiKeyService, Depends(get_key_service)]
 
 
@@ -68,3 +84,20 @@ async def check_api_version(
 
 
 ApiVersionDep = Annotated[str, Depends(check_api_version)]
+
+
+_bearer = HTTPBearer(auto_error=False, description="The session's authToken (client calls only)")
+
+
+def client_session(kind: SessionKind) -> object:
+    """A dependency resolving the session a client's `Authorization: Bearer <authToken>` may act on."""
+
+    async def resolve(
+        sessions: SessionServiceDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    ) -> SessionRecord:
+        if credentials is None:
+            raise Unauthorized("Send the session's authToken as 'Authorization: Bearer <token>'.")
+        return await sessions.authenticate_client(credentials.credentials, kind)
+
+    return Depends(resolve)

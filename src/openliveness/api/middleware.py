@@ -22,6 +22,8 @@ _CANONICAL = {
         "audit",
         "session",
         "sessionImages",
+        "attempts",
+        "guidance",
     )
 }
 

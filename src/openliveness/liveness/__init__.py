@@ -1,6 +1,8 @@
 """Liveness: challenges, the capture format, and the engine that decides realface / spoofface / uncertain."""
 
 from openliveness.liveness.challenge import PALETTE, new_challenge
+from openliveness.liveness.config import EngineConfig
+from openliveness.liveness.engine import LivenessEngine
 from openliveness.liveness.types import (
     Capture,
     CaptureFrame,
@@ -15,7 +17,9 @@ __all__ = [
     "Capture",
     "CaptureFrame",
     "Challenge",
+    "EngineConfig",
     "FlashStep",
+    "LivenessEngine",
     "LivenessResult",
     "MotionPrompt",
     "new_challenge",

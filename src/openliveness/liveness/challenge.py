@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 
 from openliveness.domain import LivenessOperationMode
@@ -26,23 +27,25 @@ _rng = secrets.SystemRandom()
 def new_challenge(
     mode: LivenessOperationMode,
     *,
+    rng: random.Random = _rng,
     steps: int = 7,
     step_ms: tuple[int, int] = (280, 480),
     lead_in_ms: int = 700,
     motion_ms: int = 1800,
 ) -> Challenge:
     """A challenge drawn from the OS's CSPRNG: colours never repeat back to back, durations vary per step,
-    so neither the order nor the timing of the light can be known before the attempt starts."""
+    so neither the order nor the timing of the light can be known before the attempt starts. (`rng` is only
+    for reproducible simulations; the server always uses the CSPRNG.)"""
     colors: list[RGB] = []
     for _ in range(steps):
         choices = [c for c in PALETTE if not colors or c != colors[-1]]
-        colors.append(_rng.choice(choices))
-    flash = tuple(FlashStep(color=c, duration_ms=_rng.randint(*step_ms)) for c in colors)
+        colors.append(rng.choice(choices))
+    flash = tuple(FlashStep(color=c, duration_ms=rng.randint(*step_ms)) for c in colors)
     active = mode is LivenessOperationMode.PASSIVE_ACTIVE
     return Challenge(
         mode=mode,
         steps=flash,
         lead_in_ms=lead_in_ms,
-        motion=_rng.choice(list(MotionPrompt)) if active else None,
+        motion=rng.choice(list(MotionPrompt)) if active else None,
         motion_ms=motion_ms if active else 0,
     )

@@ -13,16 +13,19 @@ from numpy.typing import NDArray
 from openliveness.domain import LivenessDecision, LivenessOperationMode
 
 __all__ = [
+    "MAX_FRAMES",
+    "RGB",
     "Capture",
     "CaptureFrame",
     "Challenge",
     "FlashStep",
     "LivenessResult",
     "MotionPrompt",
-    "RGB",
 ]
 
 RGB = tuple[int, int, int]
+# Most frames one capture may carry (about 7 s at 12 fps); the API refuses more.
+MAX_FRAMES = 90
 
 
 class MotionPrompt(str, Enum):
@@ -54,7 +57,7 @@ class Challenge:
     motion_ms: int = 0
     frame_width: int = 480
     frame_height: int = 360
-    max_frames: int = 90
+    max_frames: int = MAX_FRAMES
     target_fps: int = 12
 
     @property
@@ -85,7 +88,7 @@ class Challenge:
         return {
             "mode": self.mode.value,
             "leadInMs": self.lead_in_ms,
-            "steps": [{"color": "#%02x%02x%02x" % s.color, "durationMs": s.duration_ms} for s in self.steps],
+            "steps": [{"color": _hex(s.color), "durationMs": s.duration_ms} for s in self.steps],
             "motion": None if self.motion is None else {"prompt": self.motion.value, "durationMs": self.motion_ms},
             "capture": {
                 "width": self.frame_width,
@@ -112,6 +115,10 @@ class Challenge:
             max_frames=int(capture["maxFrames"]),
             target_fps=int(capture["targetFps"]),
         )
+
+
+def _hex(color: RGB) -> str:
+    return "#" + "".join(f"{channel:02x}" for channel in color)
 
 
 def _parse_hex(value: str) -> RGB:

@@ -50,11 +50,24 @@ class SessionStore(Protocol):
 
     async def get_attempt(self, attempt_id: str) -> AttemptRecord | None: ...
 
+    async def claim_attempt(self, attempt_id: str) -> bool:
+        """Mark an unused attempt as taken by a detect call, atomically; False if it was already taken."""
+        ...
+
+    async def digest_seen(self, digest: str) -> bool:
+        """Whether any stored audit entry has this payload digest (a replayed upload)."""
+        ...
+
+    async def set_device_correlation_id(self, session_id: str, device_correlation_id: str) -> bool:
+        """Set the device id a client supplies, once (for sessions created with deviceCorrelationIdSetInClient)."""
+        ...
+
     async def complete_attempt(
         self, attempt_id: str, entry: AuditEntryRecord, image: SessionImageRecord | None
     ) -> AuditEntryRecord | None:
-        """Mark the attempt used, store its audit entry (and image) and make it the session's result, in one
-        transaction. Returns the stored entry with its id, or None if the attempt was already used."""
+        """Store the attempt's audit entry (and image) and make it the session's result, in one transaction,
+        exactly once per attempt (claimed or not). Returns the stored entry with its id, or None if the attempt
+        already has a result."""
         ...
 
     async def list_audit_entries(self, session_id: str, *, after: int | None, limit: int) -> list[AuditEntryRecord]: ...

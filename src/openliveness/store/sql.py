@@ -376,14 +376,43 @@ class SqlStore:
             row = (await conn.execute(select(attempts).where(attempts.c.id == attempt_id))).first()
         return _attempt_from_row(row) if row is not None else None
 
+    async def claim_attempt(self, attempt_id: str) -> bool:
+        async def job(conn: AsyncConnection) -> bool:
+            claimed = await conn.execute(
+                update(attempts).where(attempts.c.id == attempt_id, attempts.c.used.is_(False)).values(used=True)
+            )
+            return claimed.rowcount == 1
+
+        return await self._write(job)
+
+    async def digest_seen(self, digest: str) -> bool:
+        async with self._read() as conn:
+            query = select(audit_entries.c.id).where(audit_entries.c.digest == digest).limit(1)
+            row = (await conn.execute(query)).first()
+        return row is not None
+
+    async def set_device_correlation_id(self, session_id: str, device_correlation_id: str) -> bool:
+        async def job(conn: AsyncConnection) -> bool:
+            result = await conn.execute(
+                update(sessions)
+                .where(sessions.c.id == session_id, sessions.c.device_correlation_id.is_(None))
+                .values(device_correlation_id=device_correlation_id)
+            )
+            return result.rowcount == 1
+
+        return await self._write(job)
+
     async def complete_attempt(
         self, attempt_id: str, entry: AuditEntryRecord, image: SessionImageRecord | None
     ) -> AuditEntryRecord | None:
         async def job(conn: AsyncConnection) -> int | None:
-            claimed = await conn.execute(
-                update(attempts).where(attempts.c.id == attempt_id, attempts.c.used.is_(False)).values(used=True)
+            # Taken first, exactly once whatever runs concurrently (-1 until the entry's id is known below).
+            taken = await conn.execute(
+                update(attempts)
+                .where(attempts.c.id == attempt_id, attempts.c.audit_entry_id.is_(None))
+                .values(used=True, audit_entry_id=-1)
             )
-            if claimed.rowcount != 1:
+            if taken.rowcount != 1:
                 return None
             if image is not None:
                 await conn.execute(
@@ -412,6 +441,8 @@ class SqlStore:
                     .returning(audit_entries.c.id)
                 )
             ).scalar_one()
+            await conn.execute(update(attempts).where(attempts.c.id == attempt_id).values(audit_entry_id=entry_id))
+            await conn.execute(update(attempts).where(attempts.c.id == attempt_id).values(audit_entry_id=entry_id))
             await conn.execute(
                 update(sessions)
                 .where(sessions.c.id == entry.session_id)

@@ -105,7 +105,9 @@ attempts = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
     Column("challenge", Text, nullable=False),
+    # `used`: claimed by a detect call (no second call may start on it); `audit_entry_id`: its recorded result.
     Column("used", Boolean, nullable=False, default=False),
+    Column("audit_entry_id", BigInteger),
     UniqueConstraint("session_id", "number", name="uq_attempts_session_number"),
 )
 
@@ -123,6 +125,7 @@ audit_entries = Table(
     Column("session_image_id", String(36)),
     Column("verify_image_hash", String(64)),
     Index("ix_audit_entries_session_id_id", "session_id", "id"),
+    Index("ix_audit_entries_digest", "digest"),
 )
 
 session_images = Table(

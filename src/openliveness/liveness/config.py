@@ -1,0 +1,121 @@
+"""The engine's thresholds and budgets, one frozen value per stage (documented in docs/liveness-engine.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "EngineConfig",
+    "FlashConfig",
+    "FusionConfig",
+    "IntegrityConfig",
+    "ParallaxConfig",
+    "QualityGateConfig",
+    "TrackingConfig",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingConfig:
+    """How many frames the detector sees. Detection is the engine's dominant cost (about 8 ms per 480x360
+    frame, 3.5 ms at 320 px), so the flash phase is detected on a few downscaled keyframes and tracked by
+    interpolation; the motion phase gets full-resolution keyframes because parallax needs precise landmarks."""
+
+    flash_keyframes: int = 8
+    motion_keyframes: int = 6
+    flash_detect_side: int = 320
+    min_face_score: float = 0.8
+    # A second face counts only when it is a real detection of some size, not a poster corner at 0.81.
+    second_face_min_score: float = 0.9
+    second_face_min_ratio: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class QualityGateConfig:
+    """Below these the capture is `uncertain`: not enough evidence either way."""
+
+    min_frames: int = 20
+    min_flash_frames: int = 14
+    min_frames_per_step: int = 1
+    min_detected_keyframes: float = 0.75
+    min_interocular_px: float = 28.0
+    too_dark_luma: float = 35.0
+    too_bright_luma: float = 235.0
+    max_clipped_fraction: float = 0.25
+    # Largest keyframe-to-keyframe face displacement in the flash phase, in inter-ocular distances.
+    max_flash_motion: float = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class FlashConfig:
+    """Flash timing and shape. Offsets are where the server's schedule may sit against the client's clock:
+    display latency is 0 to 150 ms, clock offset a little either way; never searched freely, so a recording
+    for another schedule cannot be slid into place."""
+
+    offset_min_ms: float = -100.0
+    offset_max_ms: float = 250.0
+    offset_step_ms: float = 25.0
+    # Camera exposure is not instantaneous: each frame integrates about this long before its timestamp.
+    exposure_ms: float = 40.0
+    # Timing: share of chroma variance explained by the schedule (partial R^2) and minimum response. Another
+    # random schedule explains up to about 0.35 (95th percentile), 0.48 at most over 300 pairs; a lit face 0.9+.
+    timing_pass_r2: float = 0.75
+    timing_fail_r2: float = 0.4
+    min_response: float = 0.02
+    # Face response over background response: a real face near the screen is lit far more than the room.
+    min_face_background_ratio: float = 1.5
+    # Shape: relative irradiance curvature (centre minus sides) of the screen light over the face. On the
+    # tuning face (simulated, all conditions) heads gave 0.197 to 0.45, prints below 0.08, screen replays (the
+    # glass's specular lobe) up to 0.153.
+    shape_pass: float = 0.17
+    shape_fail: float = 0.08
+    # Frames closer than this to a colour change are left out of the shape estimate (partially lit).
+    transition_guard_ms: float = 80.0
+    # Lead-in frames before this are left out of the white reference: auto-exposure is still settling.
+    lead_in_settle_ms: float = 250.0
+    # A bright room can drown the screen: lead-in face luma above this with no response is `uncertain`.
+    drowned_luma: float = 170.0
+
+
+@dataclass(frozen=True, slots=True)
+class ParallaxConfig:
+    """Nose deviation from the eye/mouth homography, in inter-ocular distances."""
+
+    pass_deviation: float = 0.07
+    fail_deviation: float = 0.035
+    # A move closer moves the nose off the plane far less (only by its offset from the optical axis).
+    closer_pass_deviation: float = 0.03
+    closer_fail_deviation: float = 0.012
+    min_yaw_change: float = 0.12
+    min_foreshortening: float = 0.05
+    min_scale_change: float = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityConfig:
+    """Checks that an honest client always passes."""
+
+    timestamp_slack_ms: float = 1000.0
+    negative_slack_ms: float = 50.0
+    max_step_mismatch: float = 0.1
+    # A browser that grabs faster than the camera delivers repeats a frame now and then.
+    max_duplicate_fraction: float = 0.15
+    check_identity: bool = False
+    identity_max_distance: float = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class FusionConfig:
+    """How the signals combine; see the table in docs/liveness-engine.md."""
+
+    require_parallax_in_passive_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    quality: QualityGateConfig = field(default_factory=QualityGateConfig)
+    flash: FlashConfig = field(default_factory=FlashConfig)
+    parallax: ParallaxConfig = field(default_factory=ParallaxConfig)
+    integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)

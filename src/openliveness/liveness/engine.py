@@ -1,0 +1,123 @@
+"""The liveness engine: tracks the face, measures the screen light and the motion, and fuses the signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from openliveness.domain import LivenessDecision, LivenessOperationMode
+from openliveness.vision import FaceAnalyzer, embedding_distance
+
+from .config import EngineConfig
+from .fusion import fuse
+from .gates import quality_gates, white_luma
+from .regions import measure_regions
+from .signals import SignalResult, Verdict, flash_shape, flash_timing, integrity, parallax
+from .signals.parallax import yaw_of
+from .tracking import FaceTrack, Keyframe, track_faces
+from .types import Capture, CaptureFrame, Challenge, LivenessResult
+
+__all__ = ["LivenessEngine"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Best:
+    index: int
+    rectangle: dict[str, int]
+
+
+class LivenessEngine:
+    """Implements `LivenessEvaluator`. Holds no per-call state, so one instance serves concurrent threads."""
+
+    def __init__(self, analyzer: FaceAnalyzer, config: EngineConfig | None = None) -> None:
+        self.analyzer = analyzer
+        self.config = config or EngineConfig()
+
+    def evaluate(self, challenge: Challenge, capture: Capture) -> LivenessResult:
+        cfg = self.config
+        frames = capture.frames
+        signals: dict[str, SignalResult] = {}
+        signals["integrity"] = integrity(challenge, frames, cfg.integrity, cfg.flash)
+        if not frames:
+            return LivenessResult(LivenessDecision.UNCERTAIN, {"integrity": 0.0}, ("too_few_frames",))
+        if signals["integrity"].verdict is Verdict.FAIL:
+            # Tampering is decided before any model runs: no need to spend the detector on it.
+            return self._result(challenge, signals, None)
+
+        track = track_faces(self.analyzer, frames, challenge, cfg.tracking)
+        series = measure_regions(frames, track.landmarks)
+        signals["quality"] = quality_gates(challenge, frames, track, series, cfg.quality)
+        best = _best_frame(challenge, frames, track)
+        if not track.detected:
+            return self._result(challenge, signals, best)
+
+        timing = flash_timing(challenge, series, cfg.flash, face_luma=white_luma(challenge, series))
+        signals["flash_timing"] = timing.result
+        signals["flash_shape"] = flash_shape(challenge, series, timing.offset_ms, cfg.flash)
+        if challenge.mode is LivenessOperationMode.PASSIVE_ACTIVE:
+            motion = [
+                k
+                for k in track.keyframes
+                if k.full_resolution and frames[k.index].timestamp_ms >= challenge.flash_end_ms
+            ]
+            signals["parallax"] = parallax(motion, challenge.motion, cfg.parallax)
+        if cfg.integrity.check_identity:
+            signals["identity"] = self._identity(frames, track)
+        return self._result(challenge, signals, best)
+
+    def _result(self, challenge: Challenge, signals: dict[str, SignalResult], best: _Best | None) -> LivenessResult:
+        fused = fuse(signals, challenge.mode, self.config.fusion)
+        decision, reasons = fused.decision, fused.reasons
+        identity = signals.get("identity")
+        if identity is not None and identity.verdict is Verdict.FAIL and decision is LivenessDecision.REAL_FACE:
+            decision, reasons = LivenessDecision.SPOOF_FACE, identity.reasons
+        return LivenessResult(
+            decision=decision,
+            scores={name: round(sig.score, 4) for name, sig in signals.items()},
+            reasons=reasons,
+            face_rectangle=None if best is None else best.rectangle,
+            best_frame_index=None if best is None else best.index,
+        )
+
+    def _identity(self, frames: tuple[CaptureFrame, ...], track: FaceTrack) -> SignalResult:
+        """Same person at both ends of the capture (two embeddings, about 120 ms: off by default)."""
+        detected = track.detected
+        if len(detected) < 2:
+            return SignalResult("identity", Verdict.INCONCLUSIVE, 0.0, ("identity_unchecked",))
+        ends = (detected[0], detected[-1])
+        embeddings = []
+        for k in ends:
+            probe = self.analyzer.analyze_probe(frames[k.index].image, k.face)
+            if probe is None:
+                return SignalResult("identity", Verdict.INCONCLUSIVE, 0.0, ("identity_unchecked",))
+            embeddings.append(probe.embedding)
+        distance = embedding_distance(embeddings[0], embeddings[1])
+        measures = {"distance": float(distance)}
+        if distance > self.config.integrity.identity_max_distance:
+            return SignalResult("identity", Verdict.FAIL, 0.0, ("identity_changed",), measures)
+        return SignalResult("identity", Verdict.PASS, 1.0, (), measures)
+
+
+def _best_frame(challenge: Challenge, frames: tuple[CaptureFrame, ...], track: FaceTrack) -> _Best | None:
+    """The sharpest frontal keyframe lit by the white screen (a colour-tinted session image would mislead)."""
+    candidates: list[tuple[tuple[bool, float], Keyframe, dict[str, int]]] = []
+    for k in track.detected:
+        if k.face is None:
+            continue
+        t = frames[k.index].timestamp_ms
+        white = challenge.step_at(t) is None and not (challenge.flash_start_ms <= t < challenge.flash_end_ms + 150)
+        box = k.face.box
+        image = frames[k.index].image
+        crop = image[box.top : box.top + box.height, box.left : box.left + box.width].astype(np.float32)
+        if crop.shape[0] < 3 or crop.shape[1] < 3:
+            continue
+        grey = crop.mean(axis=2)
+        lap = -4 * grey[1:-1, 1:-1] + grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:]
+        frontal = max(0.0, 1.0 - 2.0 * abs(yaw_of(k.face.landmarks.as_array())))
+        rect = {"top": box.top, "left": box.left, "width": box.width, "height": box.height}
+        candidates.append(((white, float(lap.var()) * frontal), k, rect))
+    if not candidates:
+        return None
+    _, best, rect = max(candidates, key=lambda c: c[0])
+    return _Best(best.index, rect)

@@ -1,0 +1,56 @@
+"""Fusion: the signals' verdicts become realface / spoofface / uncertain by one ordered table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from openliveness.domain import LivenessDecision, LivenessOperationMode
+
+from .config import FusionConfig
+from .signals.base import SignalResult, Verdict
+
+__all__ = ["Fused", "fuse"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fused:
+    decision: LivenessDecision
+    reasons: tuple[str, ...]
+
+
+def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, config: FusionConfig) -> Fused:
+    """First matching row wins (docs/liveness-engine.md, "Fusion"):
+
+    1. integrity fails -> spoofface (an honest client cannot produce it);
+    2. a quality gate trips -> uncertain (the evidence cannot be read);
+    3. flash timing, flash shape or (PassiveActive) parallax fails -> spoofface;
+    4. any required signal inconclusive -> uncertain;
+    5. otherwise realface: every required signal passed.
+    """
+    required = ["flash_timing", "flash_shape"]
+    if mode is LivenessOperationMode.PASSIVE_ACTIVE and config.require_parallax_in_passive_active:
+        required.append("parallax")
+
+    def reasons_of(names: list[str], verdict: Verdict) -> tuple[str, ...]:
+        out: list[str] = []
+        for name in names:
+            sig = signals.get(name)
+            if sig is not None and sig.verdict is verdict:
+                out.extend(sig.reasons or (f"{name}_{verdict.value}",))
+        return tuple(dict.fromkeys(out))
+
+    integrity = signals.get("integrity")
+    if integrity is not None and integrity.verdict is Verdict.FAIL:
+        return Fused(LivenessDecision.SPOOF_FACE, reasons_of(["integrity"], Verdict.FAIL))
+    quality = signals.get("quality")
+    if quality is None or quality.verdict is not Verdict.PASS:
+        return Fused(LivenessDecision.UNCERTAIN, quality.reasons if quality else ("no_face",))
+    failed = reasons_of(required, Verdict.FAIL)
+    if failed:
+        return Fused(LivenessDecision.SPOOF_FACE, failed)
+    missing = [name for name in required if name not in signals]
+    inconclusive = reasons_of(required, Verdict.INCONCLUSIVE) + tuple(f"{m}_missing" for m in missing)
+    if inconclusive:
+        return Fused(LivenessDecision.UNCERTAIN, inconclusive)
+    return Fused(LivenessDecision.REAL_FACE, ())

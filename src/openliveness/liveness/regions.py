@@ -1,0 +1,147 @@
+"""Per-frame light measurements: mean linear RGB of landmark-anchored face regions and of the background."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .types import CaptureFrame
+
+__all__ = [
+    "BACKGROUND",
+    "CANONICAL_LANDMARKS",
+    "CENTRAL",
+    "FACE_REGIONS",
+    "LATERAL",
+    "SKIN",
+    "RegionSeries",
+    "measure_regions",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+# The five RetinaFace points of an average frontal face, in inter-ocular distances from the eyes' midpoint
+# (x to the image right, y down). Regions below are placed in this frame and mapped to each frame's landmarks
+# by a similarity, so they follow the face as it moves.
+CANONICAL_LANDMARKS: FloatArray = np.array(
+    [[-0.5, 0.0], [0.5, 0.0], [0.0, 0.6], [-0.4, 1.05], [0.4, 1.05]], dtype=np.float64
+)
+
+# name -> (x, y, half size). The sides sit on the cheekbones' outer slope, which turns away from a screen in
+# front of the face; forehead, nose and inner cheeks face it; the chin's underside turns down.
+FACE_REGIONS: dict[str, tuple[float, float, float]] = {
+    "forehead": (0.0, -0.5, 0.14),
+    "forehead_left": (-0.45, -0.45, 0.1),
+    "forehead_right": (0.45, -0.45, 0.1),
+    "nose": (0.0, 0.35, 0.1),
+    "cheek_left": (-0.42, 0.55, 0.11),
+    "cheek_right": (0.42, 0.55, 0.11),
+    "side_left": (-0.85, 0.45, 0.09),
+    "side_right": (0.85, 0.45, 0.09),
+    "chin": (0.0, 1.4, 0.1),
+}
+REGION_NAMES: tuple[str, ...] = (*FACE_REGIONS, "background")
+SKIN = ("forehead", "nose", "cheek_left", "cheek_right")
+CENTRAL = ("forehead", "nose", "cheek_left", "cheek_right")
+LATERAL = ("side_left", "side_right")
+BACKGROUND = "background"
+
+# sRGB-ish decoding: light adds in linear units, and the screen's contribution is additive light.
+_LINEAR_LUT = ((np.arange(256, dtype=np.float64) / 255.0) ** 2.2).astype(np.float32)
+_BACKGROUND_FRACTION = 0.18
+
+
+@dataclass(frozen=True, slots=True)
+class RegionSeries:
+    """`linear[i, r, c]`: mean linear light of region r (order of `REGION_NAMES`) in channel c of frame i;
+    NaN where the region was off the frame or the face untracked. `luma` and `clipped` describe the skin
+    regions in display units (0..255) for the quality gates."""
+
+    times_ms: FloatArray
+    linear: FloatArray
+    luma: FloatArray
+    clipped: FloatArray
+
+    def region(self, name: str) -> FloatArray:
+        return self.linear[:, REGION_NAMES.index(name)]
+
+    def regions(self, names: Sequence[str]) -> FloatArray:
+        return self.linear[:, [REGION_NAMES.index(n) for n in names]]
+
+
+def similarity(src: FloatArray, dst: FloatArray) -> FloatArray:
+    """Least-squares similarity (2x3) mapping `src` points onto `dst` points (Umeyama without reflection)."""
+    ms, md = src.mean(axis=0), dst.mean(axis=0)
+    s, d = src - ms, dst - md
+    cov = d.T @ s / len(src)
+    u, sig, vt = np.linalg.svd(cov)
+    sign = np.ones(2)
+    if np.linalg.det(u @ vt) < 0:
+        sign[-1] = -1.0
+    rot = u @ np.diag(sign) @ vt
+    var = float((s**2).sum() / len(src))
+    scale = float((sig * sign).sum() / var) if var > 0 else 1.0
+    out = np.empty((2, 3), dtype=np.float64)
+    out[:, :2] = scale * rot
+    out[:, 2] = md - scale * rot @ ms
+    return out
+
+
+def measure_regions(frames: Sequence[CaptureFrame], landmarks: FloatArray) -> RegionSeries:
+    """Measure every frame's regions where its (tracked) landmarks place them."""
+    n = len(frames)
+    linear = np.full((n, len(REGION_NAMES), 3), np.nan, dtype=np.float64)
+    luma = np.full(n, np.nan, dtype=np.float64)
+    clipped = np.full(n, np.nan, dtype=np.float64)
+    names = list(FACE_REGIONS)
+    centres = np.array([FACE_REGIONS[k][:2] for k in names], dtype=np.float64)
+    halves = np.array([FACE_REGIONS[k][2] for k in names], dtype=np.float64)
+    skin_idx = [names.index(k) for k in SKIN]
+    for i, frame in enumerate(frames):
+        image = frame.image
+        h, w = image.shape[:2]
+        pts = landmarks[i]
+        if not np.all(np.isfinite(pts)):
+            continue
+        m = similarity(CANONICAL_LANDMARKS, pts)
+        scale = float(np.hypot(m[0, 0], m[1, 0]))
+        placed = centres @ m[:, :2].T + m[:, 2]
+        skin_pixels: list[npt.NDArray[np.uint8]] = []
+        for r, ((cx, cy), half) in enumerate(zip(placed, halves * scale, strict=True)):
+            x0, x1 = max(0, round(cx - half)), min(w, round(cx + half) + 1)
+            y0, y1 = max(0, round(cy - half)), min(h, round(cy + half) + 1)
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            patch = image[y0:y1, x0:x1]
+            linear[i, r] = _LINEAR_LUT[patch].reshape(-1, 3).mean(axis=0)
+            if r in skin_idx:
+                skin_pixels.append(patch.reshape(-1, 3))
+        if skin_pixels:
+            px = np.concatenate(skin_pixels).astype(np.float32)
+            luma[i] = float((px @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).mean())
+            clipped[i] = float(np.mean((px.max(axis=1) >= 250) | (px.max(axis=1) <= 5)))
+        linear[i, -1] = _background(image, pts, scale)
+    times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
+    return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=clipped)
+
+
+def _background(image: npt.NDArray[np.uint8], pts: FloatArray, iod: float) -> FloatArray:
+    """The top corners of the frame that stay clear of the head (hair and shoulders included)."""
+    h, w = image.shape[:2]
+    cw, ch = max(2, round(w * _BACKGROUND_FRACTION)), max(2, round(h * _BACKGROUND_FRACTION))
+    cx = float(pts[:2, 0].mean())
+    head_x0, head_x1 = cx - 1.6 * iod, cx + 1.6 * iod
+    head_y0 = float(pts[:2, 1].mean()) - 1.8 * iod
+    sums = []
+    for x0 in (0, w - cw):
+        x1 = x0 + cw
+        overlaps_x = x1 > head_x0 and x0 < head_x1
+        if overlaps_x and ch > head_y0:
+            continue
+        sums.append(_LINEAR_LUT[image[0:ch:2, x0:x1:2]].reshape(-1, 3).mean(axis=0))
+    if not sums:
+        return np.full(3, np.nan)
+    return np.asarray(np.mean(sums, axis=0), dtype=np.float64)

@@ -1,0 +1,92 @@
+"""Flash shape: how the screen's light spreads over the face; a 3D face is lit more in the middle than at the
+sides, a flat print or screen almost evenly."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config import FlashConfig
+from ..regions import CENTRAL, LATERAL, RegionSeries
+from ..types import Challenge
+from .base import SignalResult, Verdict, ramp
+
+__all__ = ["flash_shape", "shape_samples"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def shape_samples(
+    challenge: Challenge, series: RegionSeries, offset_ms: float, config: FlashConfig
+) -> list[tuple[float, float, float]]:
+    """One (horizontal curvature, vertical curvature, level) per colour step and unlit channel.
+
+    In a channel the step leaves dark, white-lit minus step-lit light is exactly the screen's share, and the
+    ratio of the two cancels the skin's albedo (and the print's ink). The step's lit channels are lit the same
+    in both, so their ratio is the exposure change, which is taken out. What is left per region is
+    log(1 + q), q = screen irradiance / ambient irradiance; q's relative centre-minus-sides difference follows
+    the surface's curvature; a plane, even tilted, gives a linear gradient that the symmetric difference cancels."""
+    times = series.times_ms
+    guard = config.transition_guard_ms
+    white_mask = (times >= config.lead_in_settle_ms) & (times + guard <= challenge.lead_in_ms + offset_ms)
+    if white_mask.sum() < 2:
+        return []
+    names = (*CENTRAL, *LATERAL, "chin")
+    values = series.regions(names)
+    white = np.nanmean(values[white_mask], axis=0)
+    if not np.all(np.isfinite(white)) or np.any(white <= 0):
+        return []
+    samples: list[tuple[float, float, float]] = []
+    start = float(challenge.lead_in_ms)
+    nc, nl = len(CENTRAL), len(LATERAL)
+    for step in challenge.steps:
+        end = start + step.duration_ms
+        mask = (times - offset_ms - config.exposure_ms >= start + guard * 0.5) & (
+            times - offset_ms <= end - guard * 0.5
+        )
+        start = end
+        if mask.sum() < 1:
+            continue
+        lit = np.nanmean(values[mask], axis=0)
+        if not np.all(np.isfinite(lit)) or np.any(lit <= 0):
+            continue
+        log_ratio = np.log(white) - np.log(lit)
+        on = [c for c in range(3) if step.color[c] >= 128]
+        off = [c for c in range(3) if step.color[c] < 128]
+        if not on or not off:
+            continue
+        exposure = log_ratio[:, on].mean(axis=1)
+        for c in off:
+            # Back from log(1 + q) to q, the screen-to-ambient irradiance ratio: its relative falloff from the
+            # centre to the sides is the geometry alone, whatever the screen's strength against the room.
+            q = np.expm1(log_ratio[:, c] - exposure)
+            centre = float(q[:nc].mean())
+            sides = float(q[nc : nc + nl].mean())
+            nose, forehead, chin = float(q[1]), float(q[0]), float(q[-1])
+            samples.append((centre - sides, nose - 0.5 * (forehead + chin), centre))
+    return samples
+
+
+def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, config: FlashConfig) -> SignalResult:
+    samples = shape_samples(challenge, series, offset_ms, config)
+    if len(samples) < 3:
+        return SignalResult("flash_shape", Verdict.INCONCLUSIVE, 0.0, ("flash_shape_too_few_samples",))
+    arr = np.array(samples)
+    level = float(np.log1p(max(float(np.median(arr[:, 2])), 0.0)))
+    measures = {
+        "level": level,
+        "curvature": float(np.median(arr[:, 0])),
+        "vertical_curvature": float(np.median(arr[:, 1])),
+        "samples": float(len(samples)),
+    }
+    if level < config.min_response:
+        return SignalResult("flash_shape", Verdict.INCONCLUSIVE, 0.0, ("flash_shape_unmeasurable",), measures)
+    # Relative curvature: the geometry's falloff, independent of how bright the screen is against the room.
+    relative = float(np.median(arr[:, 0] / np.maximum(arr[:, 2], np.expm1(config.min_response))))
+    measures["relative_curvature"] = relative
+    score = ramp(relative, config.shape_fail, config.shape_pass)
+    if relative >= config.shape_pass:
+        return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
+    if relative < config.shape_fail:
+        return SignalResult("flash_shape", Verdict.FAIL, score, ("flash_shape_flat",), measures)
+    return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_weak",), measures)

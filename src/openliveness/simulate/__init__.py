@@ -1,0 +1,20 @@
+"""Capture simulator: renders bona fide and attack captures that answer (or fail) a liveness challenge."""
+
+from .conditions import ConditionRanges, Conditions, conditions_to_json, sample_conditions
+from .head import HeadModel, build_head
+from .simulator import ATTACK_SPECIES, VARIANTS, SimulatedCapture, Species, random_challenge, simulate_capture
+
+__all__ = [
+    "ATTACK_SPECIES",
+    "VARIANTS",
+    "ConditionRanges",
+    "Conditions",
+    "HeadModel",
+    "SimulatedCapture",
+    "Species",
+    "build_head",
+    "conditions_to_json",
+    "random_challenge",
+    "sample_conditions",
+    "simulate_capture",
+]

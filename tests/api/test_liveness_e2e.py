@@ -1,0 +1,103 @@
+"""End to end over real HTTP, as a front end and an app server would: create a session with the API key, run a
+simulated bona fide or attack capture through the client protocol, read the result with the API key."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from openliveness.liveness import Challenge
+from openliveness.simulate import HeadModel, Species, build_head, simulate_capture
+from openliveness.vision import FaceAnalyzer
+from tests.conftest import LiveServer
+
+V = "/face/v1.2-preview.1"
+
+
+@pytest.fixture(scope="module")
+def head(analyzer: FaceAnalyzer, face_jpeg: bytes) -> HeadModel:
+    return build_head(np.asarray(Image.open(io.BytesIO(face_jpeg)).convert("RGB")), analyzer)
+
+
+@pytest.fixture(scope="module")
+def http(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        yield client
+
+
+def run_check(
+    http: httpx.Client,
+    live_server: LiveServer,
+    head: HeadModel,
+    species: Species,
+    *,
+    mode: str = "Passive",
+    kind: str = "detectLiveness",
+    seed: int = 1,
+    reference: bytes | None = None,
+) -> dict:
+    key = {"Ocp-Apim-Subscription-Key": live_server.api_key}
+    params = {"livenessOperationMode": mode, "deviceCorrelationId": f"e2e-{seed}", "enableSessionImage": True}
+    if reference is None:
+        created = http.post(f"{V}/{kind}/singleModal/sessions", json=params, headers=key)
+    else:
+        created = http.post(
+            f"{V}/{kind}/singleModal/sessions",
+            files={"Parameters": (None, json.dumps(params)), "VerifyImage": ("ref.jpg", reference)},
+            headers=key,
+        )
+    assert created.status_code == 200, created.text
+    token = {"Authorization": f"Bearer {created.json()['authToken']}"}
+    attempt = http.post(f"{V}/{kind}/singleModal/attempts", headers=token).json()
+    challenge = Challenge.from_json(attempt["challenge"])
+    capture = simulate_capture(head, challenge, species, rng=seed)
+    metadata = {"attemptId": attempt["attemptId"], **capture.metadata}
+    files = [("metadata", (None, json.dumps(metadata), "application/json"))]
+    files += [("frame", (f"f{i}.jpg", data, "image/jpeg")) for i, data in enumerate(capture.frames)]
+    detected = http.post(f"{V}/{kind}/singleModal", files=files, headers=token)
+    assert detected.status_code == 204, detected.text
+    session = http.get(f"{V}/{kind}/singleModal/sessions/{created.json()['sessionId']}", headers=key).json()
+    assert session["status"] == "ResultAvailable"
+    return session["result"]["response"]["body"]
+
+
+@pytest.mark.parametrize("mode", ["Passive", "PassiveActive"])
+def test_bona_fide_is_realface(http: httpx.Client, live_server: LiveServer, head: HeadModel, mode: str) -> None:
+    body = run_check(http, live_server, head, Species.BONA_FIDE, mode=mode, seed=11)
+    assert body["livenessDecision"] == "realface", body
+    assert body["target"]["faceRectangle"]["width"] > 40
+
+
+@pytest.mark.parametrize("species", [Species.PRINT, Species.REPLAY, Species.INJECTION, Species.PHOTO_STILL])
+@pytest.mark.parametrize("mode", ["Passive", "PassiveActive"])
+def test_attacks_are_never_realface(
+    http: httpx.Client, live_server: LiveServer, head: HeadModel, species: Species, mode: str
+) -> None:
+    body = run_check(http, live_server, head, species, mode=mode, seed=23)
+    assert body["livenessDecision"] != "realface", body
+    assert body["reasons"], body
+
+
+def test_with_verify_same_and_other_person(
+    http: httpx.Client, live_server: LiveServer, head: HeadModel, face_jpeg: bytes
+) -> None:
+    same = run_check(
+        http, live_server, head, Species.BONA_FIDE, kind="detectLivenessWithVerify", seed=5, reference=face_jpeg
+    )
+    assert same["livenessDecision"] == "realface", same
+    assert same["verifyResult"]["isIdentical"] is True
+    from matplotlib import cbook
+
+    with open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), "rb") as handle:
+        other_person = handle.read()
+    other = run_check(
+        http, live_server, head, Species.BONA_FIDE, kind="detectLivenessWithVerify", seed=6, reference=other_person
+    )
+    assert other["verifyResult"]["isIdentical"] is False
+    assert other["verifyResult"]["matchConfidence"] < same["verifyResult"]["matchConfidence"]

@@ -1,0 +1,137 @@
+"""The engine end to end on synthetic captures: decisions, reasons, the best frame, integrity and gates."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import openliveness.liveness as liveness
+from openliveness.domain import LivenessDecision
+from openliveness.liveness import Capture, CaptureFrame, Challenge
+from openliveness.liveness.engine import LivenessEngine
+
+from .synth import Scene, make_challenge, render_capture
+
+REAL, SPOOF, UNCERTAIN = LivenessDecision.REAL_FACE, LivenessDecision.SPOOF_FACE, LivenessDecision.UNCERTAIN
+
+
+def test_public_api_is_declared() -> None:
+    for name in liveness.__all__:
+        assert hasattr(liveness, name), name
+    assert {"LivenessEngine", "EngineConfig"} <= set(liveness.__all__)
+
+
+def test_live_head_is_realface_with_best_white_frame(engine: LivenessEngine, head: Scene) -> None:
+    challenge = make_challenge(11)
+    capture = render_capture(head, challenge, seed=1)
+    result = engine.evaluate(challenge, capture)
+    assert result.decision is REAL, result
+    assert set(result.scores) >= {"integrity", "quality", "flash_timing", "flash_shape"}
+    assert all(0.0 <= s <= 1.0 for s in result.scores.values())
+    assert result.best_frame_index is not None and result.face_rectangle is not None
+    best = capture.frames[result.best_frame_index]
+    assert challenge.step_at(best.timestamp_ms) is None  # lit by the white lead-in, not a colour
+    assert result.face_rectangle["width"] > 50
+
+
+@pytest.mark.parametrize("attack", ["replay", "injection", "print"])
+def test_attacks_are_spoofface(engine: LivenessEngine, head: Scene, flat: Scene, attack: str) -> None:
+    challenge = make_challenge(12)
+    capture = {
+        "replay": lambda: render_capture(head, challenge, answer=make_challenge(99), seed=2),
+        "injection": lambda: render_capture(head, challenge, screen_gain=0.0, seed=2),
+        "print": lambda: render_capture(flat, challenge, seed=2),
+    }[attack]()
+    result = engine.evaluate(challenge, capture)
+    assert result.decision is SPOOF, result
+
+
+def _live(head: Scene, seed: int = 13) -> tuple[Challenge, Capture]:
+    challenge = make_challenge(seed)
+    return challenge, render_capture(head, challenge, seed=seed)
+
+
+def _with_frames(capture: Capture, frames: list[CaptureFrame]) -> Capture:
+    return dataclasses.replace(capture, frames=tuple(frames))
+
+
+def test_non_monotonic_timestamps_are_spoofface(engine: LivenessEngine, head: Scene) -> None:
+    challenge, capture = _live(head)
+    frames = list(capture.frames)
+    frames[10], frames[11] = frames[11], frames[10]
+    result = engine.evaluate(challenge, _with_frames(capture, frames))
+    assert result.decision is SPOOF
+    assert "timestamps_not_monotonic" in result.reasons
+
+
+def test_timestamps_beyond_the_challenge_are_spoofface(engine: LivenessEngine, head: Scene) -> None:
+    challenge, capture = _live(head)
+    frames = list(capture.frames)
+    frames[-1] = dataclasses.replace(frames[-1], timestamp_ms=challenge.total_ms + 60_000.0)
+    result = engine.evaluate(challenge, _with_frames(capture, frames))
+    assert result.decision is SPOOF and "timestamps_out_of_range" in result.reasons
+
+
+def test_duplicated_frames_are_spoofface(engine: LivenessEngine, head: Scene) -> None:
+    challenge, capture = _live(head)
+    frames = list(capture.frames)
+    for i in range(5, len(frames), 3):  # a third of the frames repeat their predecessor's pixels
+        frames[i] = dataclasses.replace(frames[i], image=frames[i - 1].image)
+    result = engine.evaluate(challenge, _with_frames(capture, frames))
+    assert result.decision is SPOOF and "duplicated_frames" in result.reasons
+
+
+def test_an_occasional_repeated_frame_is_tolerated(engine: LivenessEngine, head: Scene) -> None:
+    challenge, capture = _live(head)
+    frames = list(capture.frames)
+    frames[20] = dataclasses.replace(frames[20], image=frames[19].image)
+    assert engine.evaluate(challenge, _with_frames(capture, frames)).decision is REAL
+
+
+def test_claimed_steps_inconsistent_with_the_schedule_are_spoofface(engine: LivenessEngine, head: Scene) -> None:
+    challenge, capture = _live(head)
+    frames = [
+        dataclasses.replace(f, step_index=None if f.step_index is None else (f.step_index + 3) % len(challenge.steps))
+        for f in capture.frames
+    ]
+    result = engine.evaluate(challenge, _with_frames(capture, frames))
+    assert result.decision is SPOOF and "claimed_steps_inconsistent" in result.reasons
+
+
+def test_too_few_frames_is_uncertain(engine: LivenessEngine, head: Scene) -> None:
+    challenge, capture = _live(head)
+    result = engine.evaluate(challenge, _with_frames(capture, list(capture.frames[::4])))
+    assert result.decision is UNCERTAIN and "too_few_frames" in result.reasons
+
+
+def test_empty_capture_is_uncertain(engine: LivenessEngine) -> None:
+    result = engine.evaluate(make_challenge(1), Capture(frames=()))
+    assert result.decision is UNCERTAIN and result.reasons == ("too_few_frames",)
+
+
+def test_no_face_is_uncertain(engine: LivenessEngine, head: Scene) -> None:
+    challenge, capture = _live(head)
+    rng = np.random.default_rng(0)
+    frames = [dataclasses.replace(f, image=rng.integers(0, 255, f.image.shape, dtype=np.uint8)) for f in capture.frames]
+    result = engine.evaluate(challenge, _with_frames(capture, frames))
+    assert result.decision is UNCERTAIN and "no_face" in result.reasons
+
+
+def test_too_dark_is_uncertain(engine: LivenessEngine, head: Scene) -> None:
+    challenge, capture = _live(head)
+    frames = [dataclasses.replace(f, image=(f.image // 8).astype(np.uint8)) for f in capture.frames]
+    result = engine.evaluate(challenge, _with_frames(capture, frames))
+    assert result.decision is not REAL
+    assert result.decision is UNCERTAIN, result
+
+
+def test_two_faces_are_uncertain(engine: LivenessEngine, head: Scene) -> None:
+    challenge, capture = _live(head)
+    frames = []
+    for f in capture.frames:
+        half = f.image[:, 120:360]
+        frames.append(dataclasses.replace(f, image=np.ascontiguousarray(np.hstack([half, half]))))
+    result = engine.evaluate(challenge, _with_frames(capture, frames))
+    assert result.decision is UNCERTAIN and "multiple_faces" in result.reasons

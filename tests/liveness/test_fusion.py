@@ -1,0 +1,84 @@
+"""The fusion table: each row, and that the first matching row wins."""
+
+from __future__ import annotations
+
+import pytest
+
+from openliveness.domain import LivenessDecision, LivenessOperationMode
+from openliveness.liveness.config import FusionConfig
+from openliveness.liveness.fusion import fuse
+from openliveness.liveness.signals import SignalResult, Verdict
+
+P, F, I = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE  # noqa: E741 (the table reads better)
+PASSIVE, ACTIVE = LivenessOperationMode.PASSIVE, LivenessOperationMode.PASSIVE_ACTIVE
+
+
+def _signals(**verdicts: Verdict) -> dict[str, SignalResult]:
+    return {
+        name: SignalResult(name, v, 1.0 if v is P else 0.0, () if v is P else (f"{name}_reason",))
+        for name, v in verdicts.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "verdicts", "decision", "reason"),
+    [
+        (PASSIVE, {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P}, "realface", None),
+        (PASSIVE, {"integrity": F, "quality": I, "flash_timing": P, "flash_shape": P}, "spoofface", "integrity_reason"),
+        (PASSIVE, {"integrity": P, "quality": I, "flash_timing": F, "flash_shape": F}, "uncertain", "quality_reason"),
+        (
+            PASSIVE,
+            {"integrity": P, "quality": P, "flash_timing": F, "flash_shape": P},
+            "spoofface",
+            "flash_timing_reason",
+        ),
+        (
+            PASSIVE,
+            {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": F},
+            "spoofface",
+            "flash_shape_reason",
+        ),
+        (
+            PASSIVE,
+            {"integrity": P, "quality": P, "flash_timing": I, "flash_shape": F},
+            "spoofface",
+            "flash_shape_reason",
+        ),
+        (
+            PASSIVE,
+            {"integrity": P, "quality": P, "flash_timing": I, "flash_shape": P},
+            "uncertain",
+            "flash_timing_reason",
+        ),
+        # Passive ignores parallax; PassiveActive requires it.
+        (PASSIVE, {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P, "parallax": F}, "realface", None),
+        (
+            ACTIVE,
+            {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P, "parallax": F},
+            "spoofface",
+            "parallax_reason",
+        ),
+        (
+            ACTIVE,
+            {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P, "parallax": I},
+            "uncertain",
+            "parallax_reason",
+        ),
+        (ACTIVE, {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P}, "uncertain", "parallax_missing"),
+        (ACTIVE, {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P, "parallax": P}, "realface", None),
+    ],
+)
+def test_fusion_table(
+    mode: LivenessOperationMode, verdicts: dict[str, Verdict], decision: str, reason: str | None
+) -> None:
+    fused = fuse(_signals(**verdicts), mode, FusionConfig())
+    assert fused.decision is LivenessDecision(decision)
+    if reason is None:
+        assert fused.reasons == ()
+    else:
+        assert reason in fused.reasons
+
+
+def test_missing_quality_is_never_realface() -> None:
+    fused = fuse(_signals(integrity=P, flash_timing=P, flash_shape=P), PASSIVE, FusionConfig())
+    assert fused.decision is LivenessDecision.UNCERTAIN

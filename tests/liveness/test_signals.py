@@ -1,0 +1,156 @@
+"""Each signal on live-like and attack-like synthetic inputs: the scores must differ clearly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openliveness.liveness import Capture, Challenge, MotionPrompt
+from openliveness.liveness.config import EngineConfig
+from openliveness.liveness.regions import RegionSeries, measure_regions
+from openliveness.liveness.signals import Verdict, flash_shape, flash_timing, parallax, screen_colours
+from openliveness.liveness.signals.parallax import nose_deviation
+from openliveness.liveness.tracking import track_faces
+from openliveness.vision import FaceAnalyzer
+
+from .synth import Scene, astronaut_frame, head_points, head_scene, keyframe_at, make_challenge, render_capture
+
+CONFIG = EngineConfig()
+
+
+def _series(analyzer: FaceAnalyzer, challenge: Challenge, capture: Capture) -> RegionSeries:
+    track = track_faces(analyzer, capture.frames, challenge, CONFIG.tracking)
+    return measure_regions(capture.frames, track.landmarks)
+
+
+def test_screen_colours_follow_the_schedule_with_the_offset() -> None:
+    challenge = make_challenge(1)
+    first = np.array(challenge.steps[0].color) / 255
+    t = np.array([100.0, challenge.lead_in_ms + 100.0, challenge.lead_in_ms + 100.0])
+    colours = screen_colours(challenge, t, 0.0, 0.0)
+    assert np.allclose(colours[0], 1.0)  # lead-in is white
+    assert np.allclose(colours[1], first)
+    # Shifted by more than the time into the step, the frame still saw the white lead-in.
+    assert np.allclose(screen_colours(challenge, t[2:], 150.0, 0.0)[0], 1.0)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_flash_timing_accepts_a_face_answering_the_schedule_only(
+    analyzer: FaceAnalyzer, head: Scene, seed: int
+) -> None:
+    challenge, other = make_challenge(seed), make_challenge(seed + 100)
+    live = flash_timing(
+        challenge,
+        _series(analyzer, challenge, render_capture(head, challenge, seed=seed)),
+        CONFIG.flash,
+        face_luma=100.0,
+    )
+    replay = flash_timing(
+        challenge,
+        _series(analyzer, challenge, render_capture(head, challenge, answer=other, seed=seed)),
+        CONFIG.flash,
+        face_luma=100.0,
+    )
+    injected = flash_timing(
+        challenge,
+        _series(analyzer, challenge, render_capture(head, challenge, screen_gain=0.0, seed=seed)),
+        CONFIG.flash,
+        face_luma=100.0,
+    )
+    assert live.result.verdict is Verdict.PASS, live.result
+    assert 0.0 <= live.offset_ms <= 150.0  # the rendered display latency is 60 ms
+    assert replay.result.verdict is Verdict.FAIL, replay.result
+    assert injected.result.verdict is Verdict.FAIL, injected.result
+    assert injected.result.reasons == ("flash_no_response",)
+    assert live.result.score > 0.9 > 0.3 > max(replay.result.score, injected.result.score)
+
+
+def test_flash_timing_lag_outside_the_window_is_not_searched(analyzer: FaceAnalyzer, head: Scene) -> None:
+    """A recording of this very schedule played a second late cannot be slid back into place."""
+    challenge = make_challenge(5)
+    late = render_capture(head, challenge, lag_ms=1000.0)
+    result = flash_timing(challenge, _series(analyzer, challenge, late), CONFIG.flash, face_luma=100.0)
+    assert result.result.verdict is not Verdict.PASS
+
+
+def test_flash_timing_no_response_in_a_bright_room_is_inconclusive(analyzer: FaceAnalyzer, head: Scene) -> None:
+    challenge = make_challenge(6)
+    series = _series(analyzer, challenge, render_capture(head, challenge, screen_gain=0.0))
+    result = flash_timing(challenge, series, CONFIG.flash, face_luma=CONFIG.flash.drowned_luma + 10)
+    assert result.result.verdict is Verdict.INCONCLUSIVE
+    assert "flash_drowned_by_ambient_light" in result.result.reasons
+
+
+def test_flash_timing_print_filling_the_frame_responds_like_its_background(analyzer: FaceAnalyzer, flat: Scene) -> None:
+    challenge = make_challenge(7)
+    series = _series(analyzer, challenge, render_capture(flat, challenge))
+    result = flash_timing(challenge, series, CONFIG.flash, face_luma=100.0)
+    assert result.result.verdict is Verdict.FAIL
+    assert result.result.reasons == ("flash_background_responds_like_face",)
+
+
+@pytest.mark.parametrize("ambient", [0.25, 0.5, 1.5])
+def test_flash_shape_separates_a_head_from_a_print(analyzer: FaceAnalyzer, head: Scene, ambient: float) -> None:
+    challenge = make_challenge(8)
+    print_in_room = head_scene(analyzer, astronaut_frame(), flat=True, fills_frame=False)
+    results = {}
+    for name, scene in (("head", head), ("print", print_in_room)):
+        capture = render_capture(scene, challenge, ambient=ambient, seed=2)
+        series = _series(analyzer, challenge, capture)
+        timing = flash_timing(challenge, series, CONFIG.flash, face_luma=100.0)
+        results[name] = flash_shape(challenge, series, timing.offset_ms, CONFIG.flash)
+    assert results["head"].verdict is Verdict.PASS, results["head"]
+    assert results["print"].verdict is Verdict.FAIL, results["print"]
+    assert results["head"].measures["relative_curvature"] > 2 * results["print"].measures["relative_curvature"]
+
+
+def test_flash_shape_without_screen_light_is_unmeasurable(analyzer: FaceAnalyzer, head: Scene) -> None:
+    challenge = make_challenge(9)
+    series = _series(analyzer, challenge, render_capture(head, challenge, screen_gain=0.0))
+    result = flash_shape(challenge, series, 50.0, CONFIG.flash)
+    assert result.verdict is Verdict.INCONCLUSIVE
+
+
+def test_nose_deviation_is_zero_for_a_plane_and_grows_with_yaw() -> None:
+    ref = head_points(0.0)
+    assert nose_deviation(head_points(0.0, planar=True), head_points(25.0, planar=True)) == pytest.approx(0, abs=1e-6)
+    assert nose_deviation(ref, head_points(25.0)) > 0.15  # type: ignore[operator]
+
+
+def _keyframes(yaws: list[float], *, planar: bool, noise: float = 0.4, distance: list[float] | None = None) -> list:
+    rng = np.random.default_rng(0)
+    dist = distance or [6.0] * len(yaws)
+    return [
+        keyframe_at(i, head_points(y, d, planar=planar, shift=0.8) + rng.normal(0, noise, (5, 2)))
+        for i, (y, d) in enumerate(zip(yaws, dist, strict=True))
+    ]
+
+
+def test_parallax_head_turn_passes_a_head_and_fails_a_turned_photo() -> None:
+    yaws = [0.0, 5.0, 12.0, 20.0, 26.0, 28.0]
+    head = parallax(_keyframes(yaws, planar=False), MotionPrompt.TURN_LEFT, CONFIG.parallax)
+    photo = parallax(_keyframes(yaws, planar=True), MotionPrompt.TURN_LEFT, CONFIG.parallax)
+    assert head.verdict is Verdict.PASS, head
+    assert photo.verdict is Verdict.FAIL, photo
+    assert photo.reasons == ("parallax_planar",)
+    assert head.score == 1.0 and photo.score < 0.2
+
+
+def test_parallax_checks_the_requested_motion() -> None:
+    yaws = [0.0, 5.0, 12.0, 20.0, 26.0]
+    wrong_way = parallax(_keyframes(yaws, planar=False), MotionPrompt.TURN_RIGHT, CONFIG.parallax)
+    still = parallax(_keyframes([0.0] * 5, planar=False), MotionPrompt.TURN_LEFT, CONFIG.parallax)
+    assert wrong_way.verdict is Verdict.INCONCLUSIVE and wrong_way.reasons == ("motion_wrong_direction",)
+    assert still.verdict is Verdict.INCONCLUSIVE and still.reasons == ("motion_not_performed",)
+    closer = parallax(
+        _keyframes([0.0] * 5, planar=False, distance=[6.0, 5.5, 5.0, 4.5, 4.0]),
+        MotionPrompt.MOVE_CLOSER,
+        CONFIG.parallax,
+    )
+    assert closer.measures["scale_change"] > CONFIG.parallax.min_scale_change
+    assert closer.verdict is not Verdict.INCONCLUSIVE or closer.reasons != ("motion_not_performed",)
+
+
+def test_parallax_needs_keyframes() -> None:
+    result = parallax(_keyframes([0.0, 20.0], planar=False), MotionPrompt.TURN_LEFT, CONFIG.parallax)
+    assert result.verdict is Verdict.INCONCLUSIVE

@@ -13,14 +13,13 @@ import argparse
 import asyncio
 import gc
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from _server import create_key, running_server
 
 CREATE_PATH = "/face/v1.2-preview.1/detectLiveness/singleModal/sessions"
 BODY = json.dumps({"livenessOperationMode": "Passive", "deviceCorrelationId": "bench-device"}).encode()
@@ -85,53 +84,6 @@ async def load(
     return len(latencies) / elapsed, p50, p99, sum(errors)
 
 
-def start_server(data_dir: Path, port: int, workers: int, database_url: str | None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "OPENLIVENESS_DATA_DIR": str(data_dir), "OPENLIVENESS_TOKEN_SECRET": "b" * 48}
-    if database_url:
-        env["OPENLIVENESS_DATABASE_URL"] = database_url
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "openliveness.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit(f"server did not become ready: {server.stderr.read().decode() if server.stderr else ''}")
-
-
-def create_key(data_dir: Path, database_url: str | None) -> str:
-    env = {**os.environ, "OPENLIVENESS_DATA_DIR": str(data_dir)}
-    if database_url:
-        env["OPENLIVENESS_DATABASE_URL"] = database_url
-    out = subprocess.run(
-        [sys.executable, "-m", "openliveness.cli", "keys", "create", "--name", "bench"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout.strip()
-
-
 def main() -> None:
     # The load generator's own garbage-collection pauses would count as server latency.
     gc.disable()
@@ -147,8 +99,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         key = create_key(data_dir, args.database_url)
-        server = start_server(data_dir, args.port, args.workers, args.database_url)
-        try:
+        with running_server(data_dir, args.port, workers=args.workers, database_url=args.database_url):
             create = [request_bytes("POST", CREATE_PATH, key, BODY)]
             asyncio.run(load(args.port, create, args.connections, 1.0))  # warm-up
             results: dict[str, list[tuple[float, float, float, int]]] = {"create": [], "get": []}
@@ -164,9 +115,6 @@ def main() -> None:
                     file=sys.stderr,
                     flush=True,
                 )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(

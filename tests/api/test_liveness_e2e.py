@@ -4,7 +4,6 @@ simulated bona fide or attack capture through the client protocol, read the resu
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 
 import httpx
@@ -12,8 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from openliveness.liveness import Challenge
-from openliveness.simulate import HeadModel, Species, build_head, simulate_capture
+from openliveness.simulate import HeadModel, Species, build_head, run_simulated_check
 from openliveness.vision import FaceAnalyzer
 from tests.conftest import LiveServer
 
@@ -42,29 +40,11 @@ def run_check(
     seed: int = 1,
     reference: bytes | None = None,
 ) -> dict:
-    key = {"Ocp-Apim-Subscription-Key": live_server.api_key}
-    params = {"livenessOperationMode": mode, "deviceCorrelationId": f"e2e-{seed}", "enableSessionImage": True}
-    if reference is None:
-        created = http.post(f"{V}/{kind}/singleModal/sessions", json=params, headers=key)
-    else:
-        created = http.post(
-            f"{V}/{kind}/singleModal/sessions",
-            files={"Parameters": (None, json.dumps(params)), "VerifyImage": ("ref.jpg", reference)},
-            headers=key,
-        )
-    assert created.status_code == 200, created.text
-    token = {"Authorization": f"Bearer {created.json()['authToken']}"}
-    attempt = http.post(f"{V}/{kind}/singleModal/attempts", headers=token).json()
-    challenge = Challenge.from_json(attempt["challenge"])
-    capture = simulate_capture(head, challenge, species, rng=seed)
-    metadata = {"attemptId": attempt["attemptId"], **capture.metadata}
-    files = [("metadata", (None, json.dumps(metadata), "application/json"))]
-    files += [("frame", (f"f{i}.jpg", data, "image/jpeg")) for i, data in enumerate(capture.frames)]
-    detected = http.post(f"{V}/{kind}/singleModal", files=files, headers=token)
-    assert detected.status_code == 204, detected.text
-    session = http.get(f"{V}/{kind}/singleModal/sessions/{created.json()['sessionId']}", headers=key).json()
-    assert session["status"] == "ResultAvailable"
-    return session["result"]["response"]["body"]
+    result = run_simulated_check(
+        http, live_server.api_key, head, species, mode=mode, kind=kind, rng=seed, reference=reference
+    )
+    assert result.detect_status == 204  # sessions are created without sendResultsToClient
+    return result.body
 
 
 @pytest.mark.parametrize("mode", ["Passive", "PassiveActive"])

@@ -1,5 +1,6 @@
 """Capture simulator: renders bona fide and attack captures that answer (or fail) a liveness challenge."""
 
+from .client import CheckResult, run_simulated_check, upload_capture
 from .conditions import ConditionRanges, Conditions, conditions_to_json, sample_conditions
 from .head import HeadModel, build_head
 from .simulator import ATTACK_SPECIES, VARIANTS, SimulatedCapture, Species, random_challenge, simulate_capture
@@ -7,6 +8,7 @@ from .simulator import ATTACK_SPECIES, VARIANTS, SimulatedCapture, Species, rand
 __all__ = [
     "ATTACK_SPECIES",
     "VARIANTS",
+    "CheckResult",
     "ConditionRanges",
     "Conditions",
     "HeadModel",
@@ -15,6 +17,8 @@ __all__ = [
     "build_head",
     "conditions_to_json",
     "random_challenge",
+    "run_simulated_check",
     "sample_conditions",
     "simulate_capture",
+    "upload_capture",
 ]

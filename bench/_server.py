@@ -1,0 +1,69 @@
+"""Benchmark helper: a real `openliveness serve` in a temp data dir, and an API key for it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _env(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    env = {**os.environ, "OPENLIVENESS_DATA_DIR": str(data_dir), "OPENLIVENESS_TOKEN_SECRET": "b" * 48}
+    if database_url:
+        env["OPENLIVENESS_DATABASE_URL"] = database_url
+    return env
+
+
+def create_key(data_dir: Path, database_url: str | None = None) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "openliveness.cli", "keys", "create", "--name", "bench"],
+        env=_env(data_dir, database_url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+@contextmanager
+def running_server(data_dir: Path, port: int, *, workers: int = 1, database_url: str | None = None) -> Iterator[str]:
+    """Start the server, wait until /readyz answers, yield its base URL, stop it."""
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "openliveness.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=_env(data_dir, database_url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    err = server.stderr.read().decode() if server.stderr else ""
+                    raise SystemExit(f"server did not become ready: {err}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

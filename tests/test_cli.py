@@ -59,3 +59,17 @@ def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert env_result.returncode == 2
     assert "database" in env_result.stderr.lower() and "Traceback" not in env_result.stderr
+
+
+def test_simulate_writes_a_capture(tmp_path: Path, face_jpeg: bytes) -> None:
+    face = tmp_path / "face.jpg"
+    face.write_bytes(face_jpeg)
+    out = tmp_path / "capture"
+    done = run(tmp_path, "simulate", "--face", str(face), "--species", "print", "--seed", "3", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    import json
+
+    metadata = json.loads((out / "metadata.json").read_text())
+    frames = sorted(out.glob("frame_*.jpg"))
+    assert len(frames) == len(metadata["frames"]) > 10
+    assert (out / "challenge.json").exists()

@@ -30,6 +30,7 @@ class CheckResult:
     round_trip_ms: float
     server_ms: int
     variant: str
+    frames: int
 
 
 def upload_capture(
@@ -89,4 +90,5 @@ def run_simulated_check(
         round_trip_ms=round_trip,
         server_ms=int(response["latencyInMilliseconds"]),
         variant=capture.variant,
+        frames=len(capture.frames),
     )

@@ -309,3 +309,26 @@ async def test_verify_image_rules(client: httpx.AsyncClient, frames: list[bytes]
     files = [*capture_files(attempt["attemptId"], frames), ("VerifyImage", ("ref.jpg", face_jpeg, "image/jpeg"))]
     r = await client.post(f"{V}/detectLivenessWithVerify/singleModal", files=files, headers=bearer(token))
     assert r.status_code == 200 and r.json()["verifyResult"]["isIdentical"] is True
+
+
+async def test_concurrent_detect_calls_on_one_session(client: httpx.AsyncClient, frames: list[bytes]) -> None:
+    """Three attempts, two racing uploads each, plus a fourth attempt refused: exactly three are processed."""
+    session = await new_session(client)
+    token = session["authToken"]
+    attempt_ids = [(await start(client, token)).json()["attemptId"] for _ in range(3)]
+    assert (await start(client, token)).status_code == 401
+    calls = [
+        client.post(
+            f"{V}/detectLiveness/singleModal",
+            files=capture_files(attempt_id, frames[k:]),
+            headers=bearer(token),
+        )
+        for attempt_id in attempt_ids
+        for k in range(2)
+    ]
+    statuses = sorted(r.status_code for r in await asyncio.gather(*calls))
+    assert statuses == [204, 204, 204, 409, 409, 409]
+    audit = (await client.get(f"{V}/detectLiveness/singleModal/sessions/{session['sessionId']}/audit")).json()
+    assert len(audit) == 3 and len({entry["digest"] for entry in audit}) == 3
+    stored = (await client.get(f"{V}/detectLiveness/singleModal/sessions/{session['sessionId']}")).json()
+    assert stored["result"]["id"] == max(entry["id"] for entry in audit)

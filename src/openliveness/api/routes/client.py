@@ -109,6 +109,7 @@ def client_router(kind: SessionKind) -> APIRouter:
         },
     )
     async def detect(request: Request, _: ApiVersionDep, session: Session, attempts: AttemptServiceDep) -> Response:
+        received_at = attempts.now()  # before the upload is read: the audited latency includes parsing it
         upload = await read_capture(request)
         meta = upload.metadata
         client_request_id = request.headers.get("client-request-id", "")[:256]
@@ -126,7 +127,7 @@ def client_router(kind: SessionKind) -> APIRouter:
                 digest=payload_digest(upload.metadata_bytes, upload.frames),
                 request_id=request.state.request_id,
                 client_request_id=client_request_id,
-                received_at=attempts.now(),
+                received_at=received_at,
                 request_info={
                     "url": request.url.path,
                     "method": request.method,

@@ -532,8 +532,9 @@ def simulate_capture(
     prompt = challenge.motion
     flash_end = float(challenge.flash_end_ms)
 
-    if species is Species.BONA_FIDE:
-        motion = _motion(
+    def live_motion() -> _Motion:
+        # A person in front of the camera (or in the injected video), performing the prompt after the flash.
+        return _motion(
             times,
             gen,
             rest=_rest_pose(camera, cond, cond.distance_cm),
@@ -543,6 +544,9 @@ def simulate_capture(
             jitter_cm=cond.head_jitter_cm,
             tremor_px=cond.tremor_px,
         )
+
+    if species is Species.BONA_FIDE:
+        motion = live_motion()
         images = _render_live(head, camera, cond, times, motion, light, gen)
     elif species is Species.INJECTION:
         # A virtual camera: a live-looking face (even performing the prompt), lit by anything but our screen.
@@ -552,21 +556,9 @@ def simulate_capture(
             if other is None
             else ScreenLight(other, brightness=cond.screen_brightness, latency_ms=0.0, response_ms=1.0)
         )
-        motion = _motion(
-            times,
-            gen,
-            rest=_rest_pose(camera, cond, cond.distance_cm),
-            prompt=prompt,
-            prompt_at_ms=flash_end,
-            jitter_deg=cond.head_jitter_deg,
-            jitter_cm=cond.head_jitter_cm,
-            tremor_px=cond.tremor_px,
-        )
-        if fake_light is None:
-            # Without a screen's light the source video's camera exposed for the room alone.
-            images = _render_live(head, camera, cond, times, motion, None, gen)
-        else:
-            images = _render_live(head, camera, cond, times, motion, fake_light, gen)
+        motion = live_motion()
+        # Without a screen's light (fake_light None) the source video's camera exposed for the room alone.
+        images = _render_live(head, camera, cond, times, motion, fake_light, gen)
     elif species in (Species.PRINT, Species.PHOTO_STILL):
         images = _render_print(
             head, camera, cond, times, gen, chosen, prompt, flash_end, light, still=species is Species.PHOTO_STILL

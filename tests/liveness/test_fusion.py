@@ -13,10 +13,13 @@ P, F, I = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE  # noqa: E741 (the ta
 PASSIVE, ACTIVE = LivenessOperationMode.PASSIVE, LivenessOperationMode.PASSIVE_ACTIVE
 
 
-def _signals(**verdicts: Verdict) -> dict[str, SignalResult]:
+def _signals(**verdicts: Verdict | None) -> dict[str, SignalResult]:
+    # Flash reflection passes unless a row says otherwise (`flash_reflection=None`: missing).
+    verdicts = {"flash_reflection": P, **verdicts}
     return {
         name: SignalResult(name, v, 1.0 if v is P else 0.0, () if v is P else (f"{name}_reason",))
         for name, v in verdicts.items()
+        if v is not None
     }
 
 
@@ -66,10 +69,29 @@ def _signals(**verdicts: Verdict) -> dict[str, SignalResult]:
         ),
         (ACTIVE, {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P}, "uncertain", "parallax_missing"),
         (ACTIVE, {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P, "parallax": P}, "realface", None),
+        # Flash reflection is required in both modes: replay evidence is spoofface, a weak measure uncertain.
+        (
+            PASSIVE,
+            {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P, "flash_reflection": F},
+            "spoofface",
+            "flash_reflection_reason",
+        ),
+        (
+            ACTIVE,
+            {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P, "flash_reflection": I, "parallax": P},
+            "uncertain",
+            "flash_reflection_reason",
+        ),
+        (
+            PASSIVE,
+            {"integrity": P, "quality": P, "flash_timing": P, "flash_shape": P, "flash_reflection": None},
+            "uncertain",
+            "flash_reflection_missing",
+        ),
     ],
 )
 def test_fusion_table(
-    mode: LivenessOperationMode, verdicts: dict[str, Verdict], decision: str, reason: str | None
+    mode: LivenessOperationMode, verdicts: dict[str, Verdict | None], decision: str, reason: str | None
 ) -> None:
     fused = fuse(_signals(**verdicts), mode, FusionConfig())
     assert fused.decision is LivenessDecision(decision)

@@ -13,7 +13,7 @@ from .config import EngineConfig
 from .fusion import fuse
 from .gates import quality_gates, white_luma
 from .regions import measure_regions
-from .signals import SignalResult, Verdict, flash_shape, flash_timing, integrity, parallax
+from .signals import SignalResult, Verdict, flash_reflection, flash_shape, flash_timing, integrity, parallax
 from .signals.parallax import yaw_of
 from .tracking import FaceTrack, Keyframe, track_faces
 from .types import Capture, CaptureFrame, Challenge, LivenessResult
@@ -35,26 +35,33 @@ class LivenessEngine:
         self.config = config or EngineConfig()
 
     def evaluate(self, challenge: Challenge, capture: Capture) -> LivenessResult:
+        return self.evaluate_detailed(challenge, capture)[0]
+
+    def evaluate_detailed(
+        self, challenge: Challenge, capture: Capture
+    ) -> tuple[LivenessResult, dict[str, SignalResult]]:
+        """`evaluate`, plus every signal's result with its measures (for tuning and diagnosis)."""
         cfg = self.config
         frames = capture.frames
         signals: dict[str, SignalResult] = {}
         signals["integrity"] = integrity(challenge, frames, cfg.integrity, cfg.flash)
         if not frames:
-            return LivenessResult(LivenessDecision.UNCERTAIN, {"integrity": 0.0}, ("too_few_frames",))
+            return LivenessResult(LivenessDecision.UNCERTAIN, {"integrity": 0.0}, ("too_few_frames",)), signals
         if signals["integrity"].verdict is Verdict.FAIL:
             # Tampering is decided before any model runs: no need to spend the detector on it.
-            return self._result(challenge, signals, None)
+            return self._result(challenge, signals, None), signals
 
         track = track_faces(self.analyzer, frames, challenge, cfg.tracking)
         series = measure_regions(frames, track.landmarks)
         signals["quality"] = quality_gates(challenge, frames, track, series, cfg.quality)
         best = _best_frame(challenge, frames, track)
         if not track.detected:
-            return self._result(challenge, signals, best)
+            return self._result(challenge, signals, best), signals
 
         timing = flash_timing(challenge, series, cfg.flash, face_luma=white_luma(challenge, series))
         signals["flash_timing"] = timing.result
         signals["flash_shape"] = flash_shape(challenge, series, timing.offset_ms, cfg.flash)
+        signals["flash_reflection"] = flash_reflection(challenge, frames, track.landmarks, timing.offset_ms, cfg.flash)
         if challenge.mode is LivenessOperationMode.PASSIVE_ACTIVE:
             motion = [
                 k
@@ -64,7 +71,7 @@ class LivenessEngine:
             signals["parallax"] = parallax(motion, challenge.motion, cfg.parallax)
         if cfg.integrity.check_identity:
             signals["identity"] = self._identity(frames, track)
-        return self._result(challenge, signals, best)
+        return self._result(challenge, signals, best), signals
 
     def _result(self, challenge: Challenge, signals: dict[str, SignalResult], best: _Best | None) -> LivenessResult:
         fused = fuse(signals, challenge.mode, self.config.fusion)

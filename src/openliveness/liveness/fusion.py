@@ -24,11 +24,11 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
 
     1. integrity fails -> spoofface (an honest client cannot produce it);
     2. a quality gate trips -> uncertain (the evidence cannot be read);
-    3. flash timing, flash shape or (PassiveActive) parallax fails -> spoofface;
+    3. flash timing, flash shape, flash reflection or (PassiveActive) parallax fails -> spoofface;
     4. any required signal inconclusive -> uncertain;
     5. otherwise realface: every required signal passed.
     """
-    required = ["flash_timing", "flash_shape"]
+    required = ["flash_timing", "flash_shape", "flash_reflection"]
     if mode is LivenessOperationMode.PASSIVE_ACTIVE and config.require_parallax_in_passive_active:
         required.append("parallax")
 

@@ -1,0 +1,195 @@
+"""Tune the liveness engine's thresholds on the TUNING face only (in-process, no HTTP).
+
+The tuning faces are `skimage.data.astronaut()` and two variants of it (mirrored; colour-shifted: darker, warmer
+skin), never the report faces of `bench/liveness_accuracy.py`. Seeds are below 10_000_000 (the report uses
+20_261_121 and up). Captures are rendered with `simulate_capture`, cached on disk (`--cache`), and evaluated with
+`LivenessEngine` directly; the script prints, per species, the decisions, the reasons of the non-expected
+decisions, and the distribution of each signal's statistic, which is what the thresholds in
+`liveness/config.py` were set from.
+
+    python bench/liveness_tune.py [--per-species 60] [--jobs 2] [--cache /tmp/liveness_tune]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SPECIES = ("bona_fide", "print", "replay", "injection", "photo_still")
+SEED_BASE = 1_000_003
+_heads: list[Any] = []
+
+
+def tuning_faces() -> list[tuple[str, np.ndarray]]:
+    from skimage import data
+
+    face = data.astronaut()
+    mirrored = np.ascontiguousarray(face[:, ::-1])
+    shifted = np.clip(face.astype(np.float32) * np.array([0.8, 0.62, 0.5]), 0, 255).astype(np.uint8)
+    return [("astronaut", face), ("astronaut_mirrored", mirrored), ("astronaut_dark_warm", shifted)]
+
+
+def _init() -> None:
+    from openliveness.simulate import build_head
+    from openliveness.vision import FaceAnalyzer
+
+    analyzer = FaceAnalyzer.load()
+    for _, image in tuning_faces():
+        _heads.append(build_head(image, analyzer))
+
+
+def _render(job: tuple[int, str, int, str]) -> str:
+    from openliveness.domain import LivenessOperationMode
+    from openliveness.simulate import random_challenge, sample_conditions, simulate_capture
+
+    index, species, seed, path = job
+    if Path(path).exists():
+        return path
+    rng = np.random.default_rng(seed)
+    conditions = sample_conditions(rng)
+    mode = LivenessOperationMode.PASSIVE_ACTIVE if index % 2 else LivenessOperationMode.PASSIVE
+    challenge = random_challenge(rng, mode)
+    head = _heads[index % len(_heads)]
+    capture = simulate_capture(head, challenge, species, conditions=conditions, rng=rng)
+    record = {
+        "species": species,
+        "index": index,
+        "seed": seed,
+        "mode": mode.value,
+        "conditions": conditions,
+        "challenge": challenge,
+        "capture": capture,
+    }
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as fh:
+        pickle.dump(record, fh)
+    Path(tmp).rename(path)
+    return path
+
+
+def _evaluate(path: str) -> dict[str, Any]:
+    from openliveness.liveness import LivenessEngine
+    from openliveness.vision import FaceAnalyzer
+
+    global _engine
+    try:
+        engine = _engine
+    except NameError:
+        engine = _engine = LivenessEngine(FaceAnalyzer.load())
+    with open(path, "rb") as fh:
+        record = pickle.load(fh)
+    capture = record["capture"].to_capture()
+    start = time.perf_counter()
+    result, signals = engine.evaluate_detailed(record["challenge"], capture)
+    ms = (time.perf_counter() - start) * 1000
+    cond = record["conditions"]
+    return {
+        "species": record["species"],
+        "variant": record["capture"].variant,
+        "mode": record["mode"],
+        "ambient": cond.ambient,
+        "face_size": cond.face_size,
+        "face": ("astronaut", "astronaut_mirrored", "astronaut_dark_warm")[record["index"] % 3],
+        "path": path,
+        "decision": result.decision.value,
+        "reasons": result.reasons,
+        "measures": {name: dict(sig.measures) for name, sig in signals.items()},
+        "verdicts": {name: sig.verdict.value for name, sig in signals.items()},
+        "ms": ms,
+    }
+
+
+def _quantiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    q = np.quantile(v, [0.0, 0.05, 0.5, 0.95, 1.0])
+    return "min {:.3f}  p5 {:.3f}  med {:.3f}  p95 {:.3f}  max {:.3f}  (n={})".format(*q, len(v))
+
+
+STATS = (
+    ("flash_timing", "r2"),
+    ("flash_timing", "response"),
+    ("flash_shape", "relative_curvature"),
+    ("flash_reflection", "slope"),
+    ("flash_reflection", "unexplained"),
+    ("flash_reflection", "share"),
+    ("parallax", "deviation"),
+    ("quality", "clipped"),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-species", type=int, default=60)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cache", default="/tmp/liveness_tune")
+    parser.add_argument("--species", default=",".join(SPECIES))
+    parser.add_argument("--dump", help="write every capture's decision and measures to this JSON file")
+    args = parser.parse_args()
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    species_list = args.species.split(",")
+    jobs = []
+    for k, species in enumerate(SPECIES):
+        if species not in species_list:
+            continue
+        for i in range(args.per_species):
+            seed = SEED_BASE + 1009 * i + 101 * k
+            assert seed < 10_000_000
+            jobs.append((i, species, seed, str(cache / f"{species}_{i:04d}_{seed}.pkl")))
+    started = time.monotonic()
+    todo = [j for j in jobs if not Path(j[3]).exists()]
+    if todo:
+        with ProcessPoolExecutor(args.jobs, initializer=_init) as pool:
+            for done, _ in enumerate(pool.map(_render, todo, chunksize=2), 1):
+                if done % 25 == 0:
+                    print(f"rendered {done}/{len(todo)}", file=sys.stderr, flush=True)
+    print(f"rendered in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    with ProcessPoolExecutor(args.jobs) as pool:
+        rows = list(pool.map(_evaluate, [j[3] for j in jobs], chunksize=4))
+
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(rows, default=float))
+    print(f"tuning faces: {', '.join(n for n, _ in tuning_faces())}; {len(rows)} captures, seeds < 10_000_000")
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by[row["species"]].append(row)
+    for species in SPECIES:
+        group = by.get(species, [])
+        if not group:
+            continue
+        decisions = Counter(r["decision"] for r in group)
+        print(f"\n== {species}: n={len(group)}  " + "  ".join(f"{k} {v}" for k, v in sorted(decisions.items())))
+        wrong = Counter()
+        for r in group:
+            bad = r["decision"] != "realface" if species == "bona_fide" else r["decision"] == "realface"
+            if bad or (species == "bona_fide" and r["decision"] != "realface"):
+                wrong.update(r["reasons"] or ("(accepted)",))
+        if wrong:
+            print("   reasons of the wrong decisions: " + ", ".join(f"{k} {v}" for k, v in wrong.most_common()))
+        variants = sorted({r["variant"] for r in group})
+        for signal, stat in STATS:
+            for variant in variants if species != "bona_fide" else [None]:
+                values = [
+                    r["measures"].get(signal, {}).get(stat) for r in group if variant is None or r["variant"] == variant
+                ]
+                values = [v for v in values if v is not None and np.isfinite(v)]
+                if values:
+                    label = f"{signal}.{stat}" + (f" [{variant}]" if variant else "")
+                    print(f"   {label:48s} {_quantiles(values)}")
+    ms = sorted(r["ms"] for r in rows)
+    print(f"\nengine time per capture: median {np.median(ms):.0f} ms, p95 {np.quantile(ms, 0.95):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

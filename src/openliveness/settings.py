@@ -68,6 +68,15 @@ class Settings(BaseSettings):
         "back to the event loop, and with the default 5 ms each hand-over can stall that long under load.",
     )
 
+    demo_enabled: bool = Field(
+        default=True, description="Serve the demo page at /demo, acting as its own app server (see docs/web-sdk.md)."
+    )
+    demo_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Client addresses besides loopback that may use the demo and its session endpoints "
+        '(JSON list, e.g. ["192.168.1.20"]; "*" allows everyone). The demo creates sessions without an API key.',
+    )
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, url: str | None) -> str | None:

@@ -15,7 +15,7 @@ from openliveness import __version__
 from openliveness.api.bodies import openapi_components
 from openliveness.api.errors import install_error_handlers
 from openliveness.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware, RequestIdMiddleware
-from openliveness.api.routes import health, images
+from openliveness.api.routes import health, images, web
 from openliveness.api.routes.client import client_router
 from openliveness.api.routes.sessions import session_router
 from openliveness.api.schemas import CreateLivenessSessionContent, CreateLivenessWithVerifySessionContent
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(images.router)
     app.include_router(client_router(SessionKind.LIVENESS))
     app.include_router(client_router(SessionKind.LIVENESS_WITH_VERIFY))
+    app.include_router(web.router)
     # Outermost first: ids on every response, then the body limit, then path canonicalisation.
     app.add_middleware(CanonicalPathMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

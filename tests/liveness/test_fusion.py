@@ -104,3 +104,31 @@ def test_fusion_table(
 def test_missing_quality_is_never_realface() -> None:
     fused = fuse(_signals(integrity=P, flash_timing=P, flash_shape=P), PASSIVE, FusionConfig())
     assert fused.decision is LivenessDecision.UNCERTAIN
+
+
+def _with_parallax(shape: Verdict, parallax: Verdict, decisive: float) -> dict[str, SignalResult]:
+    signals = _signals(integrity=P, quality=P, flash_timing=P, flash_shape=shape)
+    reasons = () if parallax is P else ("parallax_reason",)
+    signals["parallax"] = SignalResult("parallax", parallax, 1.0, reasons, {"decisive": decisive})
+    return signals
+
+
+@pytest.mark.parametrize(
+    ("shape", "parallax", "decisive", "mode", "decision"),
+    [
+        # A weak shape does not make a head uncertain once a turn's parallax clearly passed...
+        (I, P, 1.0, ACTIVE, "realface"),
+        # ...but it does after a move closer (not decisive), and always in Passive.
+        (I, P, 0.0, ACTIVE, "uncertain"),
+        (I, P, 1.0, PASSIVE, "uncertain"),
+        # A shape failure still refuses; a strong shape cannot rescue a parallax failure.
+        (F, P, 1.0, ACTIVE, "spoofface"),
+        (P, F, 0.0, ACTIVE, "spoofface"),
+        (P, I, 0.0, ACTIVE, "uncertain"),
+    ],
+)
+def test_flash_shape_is_advisory_after_decisive_parallax(
+    shape: Verdict, parallax: Verdict, decisive: float, mode: LivenessOperationMode, decision: str
+) -> None:
+    fused = fuse(_with_parallax(shape, parallax, decisive), mode, FusionConfig())
+    assert fused.decision is LivenessDecision(decision)

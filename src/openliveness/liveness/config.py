@@ -91,16 +91,27 @@ class FlashConfig:
 
 @dataclass(frozen=True, slots=True)
 class ParallaxConfig:
-    """Nose deviation from the eye/mouth homography, in inter-ocular distances."""
+    """Nose deviation from the plane's homography, in inter-ocular distances, on points tracked by texture
+    (signals/parallax.py, `tracked_parallax`). Set on the tuning faces (bench/liveness_tune.py): turns, heads
+    0.107 to 0.306, prints 0.004 to 0.073 (the worst: moving prints, tracking drift), still photos under 0.01."""
 
-    pass_deviation: float = 0.07
-    fail_deviation: float = 0.035
-    # A move closer moves the nose off the plane far less (only by its offset from the optical axis).
-    closer_pass_deviation: float = 0.03
+    pass_deviation: float = 0.095
+    fail_deviation: float = 0.08
+    # A move closer moves the nose off the plane far less (only by its offset from the optical axis): heads
+    # 0.026 to 0.115, prints 0.024 to 0.066, no separation. The turn is the decisive prompt; after a move
+    # closer, flash shape stays required (fusion).
+    closer_pass_deviation: float = 0.025
     closer_fail_deviation: float = 0.012
     min_yaw_change: float = 0.12
     min_foreshortening: float = 0.05
     min_scale_change: float = 0.1
+    # Texture tracking (signals/parallax.py, `tracked_parallax`): LK window in eye distances, forward-backward
+    # error beyond which a point is dropped, RANSAC inlier distance of the plane's homography (eye distances).
+    track: bool = True
+    reference_settle_ms: float = 300.0
+    track_window: float = 0.3
+    track_fb_max_px: float = 1.0
+    ransac_threshold: float = 0.03
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +132,9 @@ class FusionConfig:
     """How the signals combine; see the table in docs/liveness-engine.md."""
 
     require_parallax_in_passive_active: bool = True
+    # PassiveActive: an inconclusive flash shape does not make the capture uncertain once parallax passed
+    # decisively (a turn); a shape failure still refuses.
+    shape_advisory_after_decisive_parallax: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from openliveness.domain import LivenessDecision, LivenessOperationMode
 from openliveness.vision import FaceAnalyzer, embedding_distance
@@ -14,7 +15,7 @@ from .fusion import fuse
 from .gates import quality_gates, white_luma
 from .regions import measure_regions
 from .signals import SignalResult, Verdict, flash_reflection, flash_shape, flash_timing, integrity, parallax
-from .signals.parallax import yaw_of
+from .signals.parallax import tracked_parallax, yaw_of
 from .tracking import FaceTrack, Keyframe, track_faces
 from .types import Capture, CaptureFrame, Challenge, LivenessResult
 
@@ -68,7 +69,7 @@ class LivenessEngine:
                 for k in track.keyframes
                 if k.full_resolution and frames[k.index].timestamp_ms >= challenge.flash_end_ms
             ]
-            signals["parallax"] = parallax(motion, challenge.motion, cfg.parallax)
+            signals["parallax"] = _parallax(frames, track.landmarks, motion, challenge, cfg)
         if cfg.integrity.check_identity:
             signals["identity"] = self._identity(frames, track)
         return self._result(challenge, signals, best), signals
@@ -104,6 +105,27 @@ class LivenessEngine:
         if distance > self.config.integrity.identity_max_distance:
             return SignalResult("identity", Verdict.FAIL, 0.0, ("identity_changed",), measures)
         return SignalResult("identity", Verdict.PASS, 1.0, (), measures)
+
+
+def _parallax(
+    frames: tuple[CaptureFrame, ...],
+    landmarks: npt.NDArray[np.float64],
+    motion: list[Keyframe],
+    challenge: Challenge,
+    cfg: EngineConfig,
+) -> SignalResult:
+    """Tracked parallax from the first motion-phase keyframe with a face (`parallax.tracked_parallax`); the
+    keyframe-only estimate when tracking is off."""
+    if not cfg.parallax.track:
+        return parallax(motion, challenge.motion, cfg.parallax)
+    # The reference: the first frame once the screen's last colour and the exposure have settled (the prompt
+    # is shown at the flash's end and people take longer than this to start), landmarks from the keyframes.
+    start = challenge.flash_end_ms + cfg.parallax.reference_settle_ms
+    ref = next((i for i, f in enumerate(frames) if f.timestamp_ms >= start), None)
+    if ref is None or not np.all(np.isfinite(landmarks[ref])):
+        return parallax(motion, challenge.motion, cfg.parallax)
+    images = [f.image for f in frames[ref:]]
+    return tracked_parallax(images, landmarks[ref], challenge.motion, cfg.parallax)
 
 
 def _best_frame(challenge: Challenge, frames: tuple[CaptureFrame, ...], track: FaceTrack) -> _Best | None:

@@ -25,12 +25,26 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
     1. integrity fails -> spoofface (an honest client cannot produce it);
     2. a quality gate trips -> uncertain (the evidence cannot be read);
     3. flash timing, flash shape, flash reflection or (PassiveActive) parallax fails -> spoofface;
-    4. any required signal inconclusive -> uncertain;
+    4. any required signal inconclusive -> uncertain (in PassiveActive, flash shape is not required once
+       parallax passed decisively);
     5. otherwise realface: every required signal passed.
     """
     required = ["flash_timing", "flash_shape", "flash_reflection"]
+    # Flash shape alone cannot separate prints from heads across faces. In PassiveActive, once parallax has
+    # passed decisively (a turn tracked by texture), shape is advisory: its failure still refuses (row 3), its
+    # inconclusive verdict no longer makes the capture uncertain. A shape pass never rescues a parallax failure.
+    checked = list(required)
     if mode is LivenessOperationMode.PASSIVE_ACTIVE and config.require_parallax_in_passive_active:
         required.append("parallax")
+        checked.append("parallax")
+        par = signals.get("parallax")
+        if (
+            config.shape_advisory_after_decisive_parallax
+            and par is not None
+            and par.verdict is Verdict.PASS
+            and par.measures.get("decisive", 0.0) >= 1.0
+        ):
+            required.remove("flash_shape")
 
     def reasons_of(names: list[str], verdict: Verdict) -> tuple[str, ...]:
         out: list[str] = []
@@ -46,7 +60,7 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
     quality = signals.get("quality")
     if quality is None or quality.verdict is not Verdict.PASS:
         return Fused(LivenessDecision.UNCERTAIN, quality.reasons if quality else ("no_face",))
-    failed = reasons_of(required, Verdict.FAIL)
+    failed = reasons_of(checked, Verdict.FAIL)
     if failed:
         return Fused(LivenessDecision.SPOOF_FACE, failed)
     missing = [name for name in required if name not in signals]

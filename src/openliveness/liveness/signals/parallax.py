@@ -13,7 +13,16 @@ from ..tracking import Keyframe
 from ..types import MotionPrompt
 from .base import SignalResult, Verdict, ramp
 
-__all__ = ["homography", "nose_deviation", "parallax", "yaw_of"]
+__all__ = [
+    "face_points",
+    "homography",
+    "nose_deviation",
+    "parallax",
+    "plane_residual",
+    "track_points",
+    "tracked_parallax",
+    "yaw_of",
+]
 
 FloatArray = npt.NDArray[np.float64]
 _PLANE = [0, 1, 3, 4]  # eyes and mouth corners
@@ -115,3 +124,199 @@ def _aspect(points: FloatArray) -> float:
     eyes = points[:2].mean(axis=0)
     mouth = points[3:].mean(axis=0)
     return float(np.hypot(*(points[1] - points[0])) / max(float(np.hypot(*(mouth - eyes))), 1e-6))
+
+
+# Points tracked by texture, in face coordinates: origin the eyes' midpoint, x along the eye line, y across it
+# (down the face), unit the eye distance. The five landmarks are tracked too (indices 0-4, as detected).
+# PLANE: near the eyes' plane (eyes, their outer corners, brows, forehead, outer cheeks, mouth corners).
+_PLANE_UV = np.array(
+    [
+        [-0.75, 0.0],
+        [0.75, 0.0],  # outer eye corners
+        [-0.5, -0.3],
+        [0.5, -0.3],
+        [0.0, -0.45],  # brows, glabella
+        [-0.35, -0.6],
+        [0.35, -0.6],  # forehead
+        [-0.7, 0.55],
+        [0.7, 0.55],  # outer cheeks
+        [-0.6, 0.85],
+        [0.6, 0.85],  # lower outer cheeks
+    ],
+    dtype=np.float64,
+)
+# NOSE: around the nose tip, relative to the detected tip (nostrils, alae, the tip's lower edge).
+_NOSE_UV = np.array([[-0.13, 0.0], [0.13, 0.0], [0.0, -0.12], [-0.1, 0.08], [0.1, 0.08], [0.0, 0.1]])
+
+
+def face_points(landmarks: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The points to track for `landmarks` (5x2, detector order): all points, the plane's, the nose's."""
+    mid = landmarks[:2].mean(axis=0)
+    ex = landmarks[1] - landmarks[0]
+    ey = np.array([-ex[1], ex[0]])
+    plane = mid + _PLANE_UV[:, :1] * ex + _PLANE_UV[:, 1:] * ey
+    nose = landmarks[_NOSE] + _NOSE_UV[:, :1] * ex + _NOSE_UV[:, 1:] * ey
+    points = np.concatenate([landmarks, plane, nose])
+    plane_idx = np.concatenate([np.array(_PLANE), 5 + np.arange(len(plane))])
+    nose_idx = np.concatenate([np.array([_NOSE]), 5 + len(plane) + np.arange(len(nose))])
+    return points, plane_idx.astype(np.intp), nose_idx.astype(np.intp)
+
+
+def track_points(
+    images: Sequence[npt.NDArray[np.uint8]], points: FloatArray, window: int, fb_max_px: float
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Pyramidal Lucas-Kanade from frame to frame with a forward-backward check (tracking every frame from the
+    reference instead avoids drift but loses most points once the face has turned or grown). Returns the positions
+    ``(frames, points, 2)`` (the first row is `points`) and which points survived, per frame (once lost, a
+    point stays lost)."""
+    import cv2
+
+    n = len(images)
+    out = np.full((n, len(points), 2), np.nan, dtype=np.float64)
+    alive = np.zeros((n, len(points)), dtype=bool)
+    out[0], alive[0] = points, True
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
+    # Brightness constancy does not hold across exposure changes and the screen's last colours: each frame's
+    # grey is scaled so the face's mean is the same in every frame.
+    lo = np.floor(points.min(axis=0)).astype(int)
+    hi = np.ceil(points.max(axis=0)).astype(int) + 1
+
+    def grey(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        g = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        roi = g[max(lo[1], 0) : max(hi[1], 1), max(lo[0], 0) : max(hi[0], 1)]
+        mean = float(roi.mean()) if roi.size else float(g.mean())
+        return np.asarray(cv2.convertScaleAbs(g, alpha=128.0 / max(mean, 1.0)), dtype=np.uint8)
+
+    prev = grey(images[0])
+    for i in range(1, n):
+        cur = grey(images[i])
+        live = alive[i - 1]
+        if not live.any():
+            break
+        p0 = out[i - 1, live].astype(np.float32).reshape(-1, 1, 2)
+        p1, st1, _ = cv2.calcOpticalFlowPyrLK(
+            prev, cur, p0, p0.copy(), winSize=(window, window), maxLevel=3, criteria=criteria
+        )
+        back, st2, _ = cv2.calcOpticalFlowPyrLK(
+            cur, prev, p1, p0.copy(), winSize=(window, window), maxLevel=3, criteria=criteria
+        )
+        fb = np.hypot(*(back - p0).reshape(-1, 2).T)
+        ok = (st1.ravel() == 1) & (st2.ravel() == 1) & (fb <= fb_max_px)
+        idx = np.flatnonzero(live)
+        out[i, idx[ok]] = p1.reshape(-1, 2)[ok]
+        alive[i, idx[ok]] = True
+        prev = cur
+    return out, alive
+
+
+def plane_residual(
+    ref: FloatArray, cur: FloatArray, plane: npt.NDArray[np.intp], nose: npt.NDArray[np.intp], ransac: float
+) -> tuple[float, FloatArray] | None:
+    """Median distance of the `nose` points from where the RANSAC homography of the `plane` points puts them,
+    in eye distances (the reference's eyes set the frame; distances are rescaled to `cur`'s eye distance,
+    predicted by the homography), and the homography in image coordinates."""
+    import cv2
+
+    if len(plane) < 6 or len(nose) < 1:
+        return None
+    mid, iod = ref[:2].mean(axis=0), float(np.hypot(*(ref[1] - ref[0])))
+    iod = max(iod, 1e-6)
+    a = (ref - mid) / iod
+    b = (cur - mid) / iod
+    h, mask = cv2.findHomography(a[plane], b[plane], cv2.RANSAC, ransac)
+    if h is None or mask is None or int(mask.sum()) < 5:
+        return None
+    pred = _apply(h, a[nose])
+    eyes = _apply(h, a[:2])
+    if pred is None or eyes is None:
+        return None
+    scale = max(float(np.hypot(*(eyes[1] - eyes[0]))), 1e-6)
+    # Back to image coordinates: x_img = iod * x + mid.
+    t = np.array([[iod, 0.0, mid[0]], [0.0, iod, mid[1]], [0.0, 0.0, 1.0]])
+    h_img = t @ h @ np.linalg.inv(t)
+    return float(np.median(np.hypot(*(pred - b[nose]).T)) / scale), h_img
+
+
+def _apply(h: FloatArray, points: FloatArray) -> FloatArray | None:
+    x = np.concatenate([points, np.ones((len(points), 1))], axis=1) @ h.T
+    if np.any(np.abs(x[:, 2]) < 1e-9):
+        return None
+    return np.asarray(x[:, :2] / x[:, 2:], dtype=np.float64)
+
+
+def tracked_parallax(
+    images: Sequence[npt.NDArray[np.uint8]],
+    landmarks: FloatArray,
+    prompt: MotionPrompt | None,
+    config: ParallaxConfig,
+) -> SignalResult:
+    """Parallax from points tracked by texture. `images`: the motion-phase frames from the reference frame on,
+    in time order; `landmarks`: the detector's five points on the first of them."""
+    if prompt is None:
+        return SignalResult("parallax", Verdict.INCONCLUSIVE, 0.0, ("parallax_not_requested",))
+    if len(images) < 3:
+        return SignalResult("parallax", Verdict.INCONCLUSIVE, 0.0, ("parallax_too_few_frames",))
+    iod = float(np.hypot(*(landmarks[1] - landmarks[0])))
+    window = int(np.clip(round(iod * config.track_window), 9, 41)) | 1
+    points, plane, nose = face_points(landmarks)
+    tracks, alive = track_points(images, points, window, config.track_fb_max_px)
+    deviations: list[float] = []
+    motion_rows: list[FloatArray] = []
+    ref = tracks[0]
+    for i in range(1, len(images)):
+        live = alive[i]
+        fit = plane_residual(ref, tracks[i], plane[live[plane]], nose[live[nose]], config.ransac_threshold)
+        if fit is None:
+            continue
+        deviations.append(fit[0])
+        # The five landmarks for the motion measures: tracked where they survived, else the plane's
+        # homography (eyes, mouth) or the nose points' median displacement (nose tip).
+        row = _apply(fit[1], ref[:5])
+        if row is None:
+            continue
+        row[live[:5]] = tracks[i, :5][live[:5]]
+        alive_nose = nose[live[nose]]
+        row[_NOSE] = ref[_NOSE] + np.median(tracks[i, alive_nose] - ref[alive_nose], axis=0)
+        motion_rows.append(row)
+    measures: dict[str, float] = {
+        "tracked": float(alive[-1].sum()),
+        "tracked_frames": float(len(deviations)),
+    }
+    if len(deviations) < 2 or len(motion_rows) < 2:
+        return SignalResult("parallax", Verdict.INCONCLUSIVE, 0.0, ("parallax_untracked",), measures)
+    rows = [tracks[0, :5], *motion_rows]
+    yaws = np.array([yaw_of(p) for p in rows])
+    iods = np.array([float(np.hypot(*(p[1] - p[0]))) for p in rows])
+    aspect = np.array([_aspect(p) for p in rows])
+    yaw_change = float(yaws.max() - yaws[0]) if prompt is MotionPrompt.TURN_LEFT else float(yaws[0] - yaws.min())
+    scale_change = float(iods.max() / max(iods[0], 1e-6) - 1.0)
+    foreshortening = float(1.0 - aspect.min() / max(aspect[0], 1e-6))
+    # The second largest: one frame's glitch does not make a plane a head.
+    deviation = float(np.sort(deviations)[-2])
+    measures.update(
+        {
+            "deviation": deviation,
+            "yaw_change": yaw_change,
+            "scale_change": scale_change,
+            "foreshortening": foreshortening,
+        }
+    )
+    if prompt is MotionPrompt.MOVE_CLOSER:
+        moved = right_way = scale_change >= config.min_scale_change
+        low, high = config.closer_fail_deviation, config.closer_pass_deviation
+    else:
+        right_way = yaw_change >= config.min_yaw_change
+        moved = right_way or foreshortening >= config.min_foreshortening
+        low, high = config.fail_deviation, config.pass_deviation
+    score = ramp(deviation, low, high)
+    if not moved:
+        return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("motion_not_performed",), measures)
+    if deviation < low:
+        return SignalResult("parallax", Verdict.FAIL, score, ("parallax_planar",), measures)
+    if not right_way:
+        return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("motion_wrong_direction",), measures)
+    if deviation >= high:
+        # A turn's parallax separates heads from planes with margin; a move closer's does not.
+        measures["decisive"] = float(prompt is not MotionPrompt.MOVE_CLOSER)
+        return SignalResult("parallax", Verdict.PASS, score, (), measures)
+    return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("parallax_weak",), measures)

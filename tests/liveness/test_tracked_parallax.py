@@ -1,0 +1,88 @@
+"""Parallax on points tracked by texture: a plane under a homography stays on it, a depth-warped head does not."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from openliveness.liveness import MotionPrompt
+from openliveness.liveness.config import ParallaxConfig
+from openliveness.liveness.signals import Verdict
+from openliveness.liveness.signals.parallax import face_points, plane_residual, track_points, tracked_parallax
+
+CONFIG = ParallaxConfig()
+IOD = 80.0
+LANDMARKS = np.array([[200.0, 150.0], [280.0, 150.0], [240.0, 198.0], [208.0, 238.0], [272.0, 238.0]])
+
+
+def _texture(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    noise = rng.uniform(0, 255, size=(360, 480)).astype(np.float32)
+    grey = cv2.GaussianBlur(noise, (0, 0), 2.0)
+    grey = cv2.normalize(grey, None, 20, 235, cv2.NORM_MINMAX)
+    return np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
+
+
+def _frames(*, depth: float, degrees: float = 25.0, n: int = 20, seed: int = 0) -> list[np.ndarray]:
+    """A turn about the vertical axis through the face's centre: the face's plane foreshortens (x scaled by
+    cos), and points in front of it (a Gaussian bump of `depth` eye distances at the nose) slide sideways by
+    depth x sin. depth=0 is a photo turned on request."""
+    base = _texture(seed)
+    cx = 240.0
+    ys, xs = np.mgrid[0:360, 0:480].astype(np.float32)
+    nose = LANDMARKS[2]
+    frames = []
+    for t in np.linspace(0.0, 1.0, n):
+        theta = np.radians(degrees) * (0.5 - 0.5 * np.cos(np.pi * t))
+        # Inverse map: undo the foreshortening, then the depth shift (one fixed-point step: the field is smooth).
+        sx = cx + (xs - cx) / np.cos(theta)
+        r2 = ((sx - nose[0]) ** 2 + (ys - nose[1]) ** 2) / (0.25 * IOD) ** 2
+        shift = depth * IOD * np.sin(theta) * np.exp(-0.5 * r2)
+        src_x = cx + (xs - shift - cx) / np.cos(theta)
+        frames.append(cv2.remap(base, src_x.astype(np.float32), ys, cv2.INTER_LINEAR))
+    return frames
+
+
+def test_tracking_follows_a_shifted_texture_to_subpixel() -> None:
+    base = _texture(1)
+    shifted = cv2.warpAffine(base, np.float32([[1, 0, 3.5], [0, 1, -2.0]]), (480, 360))
+    points, _, _ = face_points(LANDMARKS)
+    tracks, alive = track_points([base, shifted], points, 23, CONFIG.track_fb_max_px)
+    assert alive[1].all()
+    assert np.abs(tracks[1] - points - [3.5, -2.0]).max() < 0.2
+
+
+def test_plane_residual_is_zero_under_a_homography() -> None:
+    points, plane, nose = face_points(LANDMARKS)
+    h = np.array([[0.9, 0.05, 12.0], [-0.03, 1.02, -5.0], [2e-4, -1e-4, 1.0]])
+    x = np.concatenate([points, np.ones((len(points), 1))], axis=1) @ h.T
+    moved = x[:, :2] / x[:, 2:]
+    fit = plane_residual(points, moved, plane, nose, CONFIG.ransac_threshold)
+    assert fit is not None and fit[0] == pytest.approx(0.0, abs=1e-6)
+    pushed = moved.copy()
+    pushed[nose] += [0.2 * IOD, 0.0]
+    fit = plane_residual(points, pushed, plane, nose, CONFIG.ransac_threshold)
+    assert fit is not None and fit[0] > 0.15
+
+
+def test_tracked_parallax_fails_a_turned_plane_and_passes_a_turning_head() -> None:
+    photo = tracked_parallax(_frames(depth=0.0), LANDMARKS, MotionPrompt.TURN_LEFT, CONFIG)
+    head = tracked_parallax(_frames(depth=0.55), LANDMARKS, MotionPrompt.TURN_LEFT, CONFIG)
+    assert photo.verdict is Verdict.FAIL, photo
+    assert photo.reasons == ("parallax_planar",)
+    assert photo.measures["deviation"] < 0.02
+    assert head.verdict is Verdict.PASS, head
+    assert head.measures["deviation"] > 0.15
+    assert head.measures["yaw_change"] >= CONFIG.min_yaw_change
+    assert head.measures["decisive"] == 1.0
+
+
+def test_tracked_parallax_checks_the_prompt() -> None:
+    wrong_way = tracked_parallax(_frames(depth=0.55), LANDMARKS, MotionPrompt.TURN_RIGHT, CONFIG)
+    assert wrong_way.verdict is Verdict.INCONCLUSIVE
+    assert wrong_way.reasons == ("motion_wrong_direction",)
+    still = tracked_parallax(_frames(depth=0.55, degrees=0.0), LANDMARKS, MotionPrompt.TURN_LEFT, CONFIG)
+    assert still.reasons == ("motion_not_performed",)
+    few = tracked_parallax(_frames(depth=0.55, n=2), LANDMARKS, MotionPrompt.TURN_LEFT, CONFIG)
+    assert few.reasons == ("parallax_too_few_frames",)

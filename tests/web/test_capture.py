@@ -71,9 +71,16 @@ def _data_url(image: np.ndarray[Any, Any]) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _run_check(page: Any, live_server: LiveServer, timeout_ms: float = 30_000) -> dict[str, Any]:
-    """Start a demo check, let the challenge run, return what the demo's app-server endpoint reports."""
+def _run_check(
+    page: Any, live_server: LiveServer, timeout_ms: float = 30_000, *, reference: Path | None = None
+) -> dict[str, Any]:
+    """Start a demo check (with a reference photo: liveness + match), let the challenge run, and return what the
+    demo's app-server endpoint reports."""
+    kind = "detectLiveness" if reference is None else "detectLivenessWithVerify"
     page.goto(f"{live_server.url}/demo")
+    if reference is not None:
+        page.check(f"input[name=kind][value={kind}]")
+        page.set_input_files("#photo", str(reference))
     page.click("#go")
     page.wait_for_selector("openliveness-check[state=preview]", state="attached")
     page.evaluate("document.querySelector('openliveness-check').shadowRoot.querySelector('.ol-btn').click()")
@@ -82,7 +89,7 @@ def _run_check(page: Any, live_server: LiveServer, timeout_ms: float = 30_000) -
     session = page.evaluate("document.querySelector('#meta').textContent")
     session_id = session.rsplit(" ", 1)[-1]
     body: dict[str, Any] = page.evaluate(
-        "async (id) => (await fetch(`/demo/api/sessions/detectLiveness/${id}`)).json()", session_id
+        "async ([kind, id]) => (await fetch(`/demo/api/sessions/${kind}/${id}`)).json()", [kind, session_id]
     )
     return body
 
@@ -107,6 +114,25 @@ def test_bona_fide_test_camera_reaches_realface(
     print(f"\nbona fide via test camera: {body['decision']} signals={body['signals']} reasons={body['reasons']}")
     assert not errors, errors
     assert body["decision"] == "realface", body
+    context.close()
+
+
+def test_demo_match_against_a_reference_photo(
+    browser: Any, live_server: LiveServer, stills: dict[str, str], shot_dir: Path, face_jpeg: bytes, tmp_path: Path
+) -> None:
+    reference = tmp_path / "reference.jpg"
+    reference.write_bytes(face_jpeg)
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.add_init_script(_CAMERA.replace("__STILLS__", json.dumps(stills)))
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    body = _run_check(page, live_server, reference=reference)
+    page.screenshot(path=str(shot_dir / "6-result-match.png"), full_page=True)
+    print(f"\nwith verify: {body}")
+    assert not errors, errors
+    assert body["decision"] == "realface", body
+    assert body["verifyResult"]["isIdentical"] is True, body
     context.close()
 
 

@@ -108,6 +108,13 @@ def _evaluate(path: str) -> dict[str, Any]:
     }
 
 
+def _bucket(ambient: float, face_size: float) -> str:
+    """The same buckets as bench/liveness_accuracy.py."""
+    light = "dim" if ambient < 0.6 else "bright" if ambient > 2.0 else "normal"
+    size = "small" if face_size < 0.3 else "large" if face_size > 0.42 else "medium"
+    return f"{light}/{size}"
+
+
 def _quantiles(values: list[float]) -> str:
     if not values:
         return "-"
@@ -120,6 +127,7 @@ STATS = (
     ("flash_timing", "r2"),
     ("flash_timing", "response"),
     ("flash_shape", "relative_curvature"),
+    ("flash_shape", "curvature_se"),
     ("flash_reflection", "slope"),
     ("flash_reflection", "unexplained"),
     ("flash_reflection", "share"),
@@ -187,6 +195,18 @@ def main() -> None:
                 if values:
                     label = f"{signal}.{stat}" + (f" [{variant}]" if variant else "")
                     print(f"   {label:48s} {_quantiles(values)}")
+    bona = by.get("bona_fide", [])
+    if bona:
+        print("\nbona fide by condition (realface / n; reasons of the others):")
+        buckets: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in bona:
+            buckets[f"{_bucket(r['ambient'], r['face_size'])} {r['mode']}"].append(r)
+        for key in sorted(buckets):
+            group = buckets[key]
+            ok = sum(r["decision"] == "realface" for r in group)
+            reasons = Counter(x for r in group if r["decision"] != "realface" for x in r["reasons"])
+            listed = ", ".join(f"{k} {v}" for k, v in reasons.most_common())
+            print(f"   {key:28s} {ok:3d} / {len(group):3d}   {listed}")
     ms = sorted(r["ms"] for r in rows)
     print(f"\nengine time per capture: median {np.median(ms):.0f} ms, p95 {np.quantile(ms, 0.95):.0f} ms")
 

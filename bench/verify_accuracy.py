@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from openliveness.evaluation.metrics import equal_error_rate as _eer
+from openliveness.evaluation.metrics import far_frr, tar_at_far
 from openliveness.vision import (
     DEFAULT_VERIFY_CONFIDENCE_THRESHOLD,
     AnalyzerConfig,
@@ -71,29 +73,11 @@ def read_pairs(path: Path, decision_column: str) -> list[tuple[str, str, bool]]:
         ]
 
 
-def far_frr(genuine: np.ndarray, impostor: np.ndarray, threshold: float) -> tuple[float, float]:
-    return float(np.mean(impostor >= threshold)), float(np.mean(genuine < threshold))
-
-
-def tar_at_far(genuine: np.ndarray, impostor: np.ndarray, target: float) -> tuple[float, float]:
-    """Highest TAR whose FAR does not exceed `target`, and the confidence threshold that gives it."""
-    best = (0.0, 1.0 + 1e-9)
-    for t in np.unique(np.concatenate([genuine, impostor, [1.0 + 1e-9]])):
-        far, frr = far_frr(genuine, impostor, float(t))
-        if far <= target and 1 - frr > best[0]:
-            best = (1 - frr, float(t))
-    return best
-
-
 def equal_error_rate(genuine_d: np.ndarray, impostor_d: np.ndarray) -> tuple[float, float]:
-    """EER on distances (confidences saturate at 0 and 1 in double precision, distances do not)."""
-    best = (2.0, 0.0, 0.0)
-    for t in np.unique(np.concatenate([genuine_d, impostor_d])):
-        far = float(np.mean(impostor_d <= t))
-        frr = float(np.mean(genuine_d > t))
-        if abs(far - frr) < best[0]:
-            best = (abs(far - frr), (far + frr) / 2, float(t))
-    return best[1], best[2]
+    """EER on distances (confidences saturate at 0 and 1 in double precision, distances do not): the metric
+    module takes scores where higher means more alike, so distances go in negated."""
+    eer, threshold = _eer(-genuine_d, -impostor_d)
+    return eer, -threshold
 
 
 def benchmark(emb: Embeddings) -> int:

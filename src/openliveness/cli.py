@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -94,6 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
 
+    ev = commands.add_parser("eval", help="run a dataset of capture bundles through the engine; write a report")
+    ev.add_argument("dataset", type=Path, help="a folder of bundles (folders or .zip files, at any depth)")
+    ev.add_argument("--out", type=Path, default=Path("openliveness-eval-report"), help="report folder")
+    ev.add_argument("--json", action="store_true", help="print the figures as one JSON object on stdout")
+    ev.add_argument("--jobs", type=int, default=None, help="worker processes (default: every core)")
+    ev.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    vv = commands.add_parser("eval-verify", help="verification accuracy on PAIRS.csv (file_x, file_y, decision)")
+    vv.add_argument("pairs", type=Path, help="CSV with columns file_x, file_y, decision (Yes/No)")
+    vv.add_argument("--out", type=Path, default=Path("openliveness-verify-report"), help="report folder")
+    vv.add_argument("--json", action="store_true", help="print the figures as one JSON object on stdout")
+    vv.add_argument("--threshold", type=float, default=None, help="match_confidence threshold (default: the API's)")
+
     keys = commands.add_parser("keys", help="manage app-server API keys")
     key_commands = keys.add_subparsers(dest="key_command", required=True)
     create = key_commands.add_parser("create", help="create a key and print it (on its own line, once)")
@@ -116,6 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "migrate":
             return asyncio.run(_with_store("migrate", args))
+        if args.command == "eval":
+            from openliveness.evaluation.cli import eval_main
+
+            return eval_main(args)
+        if args.command == "eval-verify":
+            from openliveness.evaluation.cli import eval_verify_main
+
+            return eval_verify_main(args)
         return asyncio.run(_with_store(args.key_command, args))
     except ImportError as exc:
         print(f"openliveness: {exc}. The server needs: pip install 'openliveness[server]'", file=sys.stderr)

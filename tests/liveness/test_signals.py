@@ -154,3 +154,44 @@ def test_parallax_checks_the_requested_motion() -> None:
 def test_parallax_needs_keyframes() -> None:
     result = parallax(_keyframes([0.0, 20.0], planar=False), MotionPrompt.TURN_LEFT, CONFIG.parallax)
     assert result.verdict is Verdict.INCONCLUSIVE
+
+
+def _synthetic_series(challenge: Challenge, q: dict[str, float], noise: float, seed: int) -> RegionSeries:
+    """Region light of a surface whose screen-over-ambient irradiance is `q[region]` (default 0.5), at 30 fps,
+    with multiplicative per-frame, per-region noise of relative size `noise`."""
+    from openliveness.liveness.regions import REGION_NAMES
+
+    rng = np.random.default_rng(seed)
+    total = challenge.lead_in_ms + sum(s.duration_ms for s in challenge.steps) + 300
+    times = np.arange(0.0, total, 1000 / 30)
+    albedo = np.array([0.5, 0.35, 0.3])
+    linear = np.empty((len(times), len(REGION_NAMES), 3))
+    for i, t in enumerate(times):
+        k = challenge.step_at(t - 40.0)
+        colour = np.ones(3) if k is None else np.array(challenge.steps[k].color, dtype=np.float64) / 255.0
+        for r, name in enumerate(REGION_NAMES):
+            light = albedo * 0.2 * (1.0 + q.get(name, 0.5) * colour)
+            linear[i, r] = light * (1.0 + noise * rng.standard_normal(3))
+    luma = np.full(len(times), 120.0)
+    return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=np.zeros(len(times)))
+
+
+def test_flash_shape_curvature_and_its_standard_error_on_known_irradiance() -> None:
+    challenge = make_challenge(8)
+    # Centre regions 0.5, sides 0.35: relative curvature (0.5 - 0.35) / 0.5 = 0.3 exactly, whatever the albedo.
+    q = {"side_left": 0.35, "side_right": 0.35}
+    clean = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
+    assert clean.verdict is Verdict.PASS
+    assert clean.measures["relative_curvature"] == pytest.approx(0.3, abs=1e-6)
+    assert clean.measures["curvature_se"] == pytest.approx(0.0, abs=1e-6)
+    # The standard error grows with the measurement noise (about 0.006 at 3 % per-frame noise).
+    errors = [
+        flash_shape(challenge, _synthetic_series(challenge, q, noise, 1), 0.0, CONFIG.flash).measures["curvature_se"]
+        for noise in (0.005, 0.03)
+    ]
+    assert errors[1] > 0.003
+    assert errors[1] > 3 * errors[0]
+    # A plane (every region lit alike) is flat.
+    flat = flash_shape(challenge, _synthetic_series(challenge, {}, 0.0, 1), 0.0, CONFIG.flash)
+    assert flat.verdict is Verdict.FAIL
+    assert flat.measures["relative_curvature"] == pytest.approx(0.0, abs=1e-6)

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
         '(JSON list, e.g. ["192.168.1.20"]; "*" allows everyone). The demo creates sessions without an API key.',
     )
 
+    record_captures: bool = Field(
+        default=False,
+        description="Keep every detect call's capture as a bundle for `openliveness eval` (personal data: "
+        "frames of faces). Off by default.",
+    )
+    recordings_max: int = Field(default=1000, ge=1, description="Most recorded bundles kept; the oldest go first.")
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, url: str | None) -> str | None:

@@ -32,6 +32,7 @@ from openliveness.errors import (
 )
 from openliveness.liveness import Capture, CaptureFrame, Challenge, new_challenge
 from openliveness.liveness.engine_api import LivenessEvaluator
+from openliveness.sessions.recording import CaptureRecorder
 from openliveness.sessions.service import SessionService
 from openliveness.store.protocol import SessionStore
 from openliveness.vision import FaceAnalyzer, ImageLimits, decode_image, embedding_from_bytes, verify
@@ -120,7 +121,9 @@ class AttemptService:
         analyzer: FaceAnalyzer,
         *,
         cpu_limiter: anyio.CapacityLimiter,
+        recorder: CaptureRecorder | None = None,
     ) -> None:
+        self._recorder = recorder
         self._sessions = sessions
         self._store = store
         self._engine = engine
@@ -224,6 +227,11 @@ class AttemptService:
             session_image_id=image.id if image else None,
         )
         stored = await self._sessions.record_result(session, attempt, entry, image)
+        if self._recorder is not None:
+            frames = [(f.data, f.timestamp_ms, f.step_index) for f in request.frames]
+            await anyio.to_thread.run_sync(
+                self._recorder.record, session.id, attempt.id, challenge, frames, result.decision.value
+            )
         # The client sees Azure's fields only: signal scores and reasons would teach an attacker what failed.
         return DetectOutcome(entry=stored, client_body=body if session.send_results_to_client else None)
 

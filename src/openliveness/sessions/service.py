@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -87,7 +87,9 @@ class SessionService:
         session_lifetime: timedelta = timedelta(hours=48),
         max_attempts: int = 3,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_delete: Sequence[Callable[[str], None]] = (),
     ) -> None:
+        self._on_delete = tuple(on_delete)  # what else holds a session's data (recorded captures)
         self._store = store
         self._tokens = tokens
         self._analyze_reference = analyze_reference
@@ -170,6 +172,8 @@ class SessionService:
         if session is None or session.kind != kind:
             raise SessionNotFound()
         await self._store.delete_session(session_id)
+        for forget in self._on_delete:
+            await anyio.to_thread.run_sync(forget, session_id)
 
     async def session_image(self, image_id: str) -> SessionImageRecord:
         image = await self._store.get_session_image(image_id)

@@ -14,8 +14,13 @@ import numpy as np
 __all__ = ["simulate_main"]
 
 # Simulator species -> bundle label (a still photo is a print held still).
-_BUNDLE_LABEL = {"bona_fide": "bona_fide", "print": "print", "replay": "replay", "injection": "injection",
-                 "photo_still": "print"}
+_BUNDLE_LABEL = {
+    "bona_fide": "bona_fide",
+    "print": "print",
+    "replay": "replay",
+    "injection": "injection",
+    "photo_still": "print",
+}
 _SPECIES = ["bona_fide", "print", "replay", "injection", "photo_still"]
 
 
@@ -65,8 +70,11 @@ def _write_dataset(args: argparse.Namespace) -> int:
         rng = np.random.default_rng([args.seed, index])
         name, head = heads[index % len(heads)]
         kind = species[index % len(species)]
-        mode = LivenessOperationMode(args.mode) if args.mode != "mixed" else (
-            LivenessOperationMode.PASSIVE if rng.random() < 0.5 else LivenessOperationMode.PASSIVE_ACTIVE)
+        mode = (
+            LivenessOperationMode(args.mode)
+            if args.mode != "mixed"
+            else (LivenessOperationMode.PASSIVE if rng.random() < 0.5 else LivenessOperationMode.PASSIVE_ACTIVE)
+        )
         challenge = random_challenge(rng, mode)
         conditions = sample_conditions(rng)
         capture = simulate_capture(head, challenge, kind, conditions=conditions, rng=rng)
@@ -76,8 +84,9 @@ def _write_dataset(args: argparse.Namespace) -> int:
             conditions=conditions_to_json(conditions),
         )
         frames = tuple(FrameMeta(float(f["timestampMs"]), f["stepIndex"]) for f in capture.metadata["frames"])
-        bundle = Bundle(name=f"{index:05d}_{kind}", challenge=challenge, label=label, frames=frames,
-                        jpegs=tuple(capture.frames))
+        bundle = Bundle(
+            name=f"{index:05d}_{kind}", challenge=challenge, label=label, frames=frames, jpegs=tuple(capture.frames)
+        )
         suffix = ".zip" if args.zip else ""
         write_bundle(bundle, args.dataset / f"{index:05d}_{kind}{suffix}")
     print(f"{args.count} bundles written to {args.dataset} ({len(heads)} faces, species {', '.join(species)})")
@@ -86,8 +95,12 @@ def _write_dataset(args: argparse.Namespace) -> int:
 
 def simulate_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="openliveness simulate", description=__doc__)
-    parser.add_argument("--face", type=Path, action="append",
-                        help="a photo with one face (repeat for several; --dataset defaults to Grace Hopper)")
+    parser.add_argument(
+        "--face",
+        type=Path,
+        action="append",
+        help="a photo with one face (repeat for several; --dataset defaults to Grace Hopper)",
+    )
     parser.add_argument("--species", default="bona_fide", choices=_SPECIES)
     parser.add_argument("--mode", default="Passive", choices=["Passive", "PassiveActive", "mixed"])
     parser.add_argument("--variant", default=None, help="species variant (default: drawn at random)")
@@ -96,8 +109,9 @@ def simulate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="folder for one capture")
     parser.add_argument("--dataset", type=Path, help="write --count labelled bundles here (docs/evaluation.md)")
     parser.add_argument("--count", type=int, default=10, help="bundles to write with --dataset")
-    parser.add_argument("--species-mix", default=None,
-                        help="comma-separated species cycled over with --dataset (default: all)")
+    parser.add_argument(
+        "--species-mix", default=None, help="comma-separated species cycled over with --dataset (default: all)"
+    )
     parser.add_argument("--zip", action="store_true", help="write each bundle as a .zip")
     args = parser.parse_args(argv)
     if args.dataset is not None:

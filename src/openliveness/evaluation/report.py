@@ -35,7 +35,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ImportError("reports need matplotlib: pip install matplotlib") from exc
+        raise ImportError("reports need matplotlib: pip install 'openliveness[eval]'") from exc
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -100,23 +100,7 @@ def parallax(keyframes: Sequence[Keyframe], prompt: MotionPrompt | None, config:
     aspect = np.array([_aspect(p) for p in points])
     foreshortening = float(1.0 - aspect.min() / max(aspect[ref], 1e-6))
     measures["foreshortening"] = foreshortening
-    if prompt is MotionPrompt.MOVE_CLOSER:
-        moved = right_way = scale_change >= config.min_scale_change
-        low, high = config.closer_fail_deviation, config.closer_pass_deviation
-    else:
-        right_way = yaw_change >= config.min_yaw_change
-        moved = right_way or foreshortening >= config.min_foreshortening
-        low, high = config.fail_deviation, config.pass_deviation
-    score = ramp(deviation, low, high)
-    if not moved:
-        return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("motion_not_performed",), measures)
-    if deviation < low:
-        return SignalResult("parallax", Verdict.FAIL, score, ("parallax_planar",), measures)
-    if not right_way:
-        return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("motion_wrong_direction",), measures)
-    if deviation >= high:
-        return SignalResult("parallax", Verdict.PASS, score, (), measures)
-    return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("parallax_weak",), measures)
+    return _verdict(prompt, deviation, yaw_change, scale_change, foreshortening, config, measures, mark_decisive=False)
 
 
 def _aspect(points: FloatArray) -> float:
@@ -301,6 +285,21 @@ def tracked_parallax(
             "foreshortening": foreshortening,
         }
     )
+    return _verdict(prompt, deviation, yaw_change, scale_change, foreshortening, config, measures, mark_decisive=True)
+
+
+def _verdict(
+    prompt: MotionPrompt | None,
+    deviation: float,
+    yaw_change: float,
+    scale_change: float,
+    foreshortening: float,
+    config: ParallaxConfig,
+    measures: dict[str, float],
+    *,
+    mark_decisive: bool,
+) -> SignalResult:
+    """The verdict both parallax measurements share: was the prompt performed, and did the nose leave the plane."""
     if prompt is MotionPrompt.MOVE_CLOSER:
         moved = right_way = scale_change >= config.min_scale_change
         low, high = config.closer_fail_deviation, config.closer_pass_deviation
@@ -316,7 +315,8 @@ def tracked_parallax(
     if not right_way:
         return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("motion_wrong_direction",), measures)
     if deviation >= high:
-        # A turn's parallax separates heads from planes with margin; a move closer's does not.
-        measures["decisive"] = float(prompt is not MotionPrompt.MOVE_CLOSER)
+        if mark_decisive:
+            # A turn's (tracked) parallax separates heads from planes with margin; a move closer's does not.
+            measures["decisive"] = float(prompt is not MotionPrompt.MOVE_CLOSER)
         return SignalResult("parallax", Verdict.PASS, score, (), measures)
     return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("parallax_weak",), measures)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,27 +23,39 @@ def _settings(args: argparse.Namespace) -> object:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from openliveness.logs import log_config
     from openliveness.settings import Settings
 
     settings = _settings(args)
     assert isinstance(settings, Settings)
+    problem = settings.shared_secret_problem(workers=args.workers)
+    if problem:
+        print(f"openliveness: set OPENLIVENESS_TOKEN_SECRET (at least 32 characters): {problem}", file=sys.stderr)
+        return 2
     print(f"OpenLiveness serving on http://{settings.host}:{settings.port}  (docs at /docs)", flush=True)
     print(f"data directory: {settings.data_dir}", flush=True)
     print("create an API key with: openliveness keys create", flush=True)
+    options: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": log_config(settings.log_format, args.log_level),
+        "log_level": args.log_level,
+        "access_log": False,  # ours (openliveness.access) carries the request id and no query strings
+        # The client address for limits comes from Settings.trusted_proxies (api/client_address.py), never
+        # from headers uvicorn would believe on its own.
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+    }
     if args.workers > 1:
-        # Each worker builds its own app from the environment (the factory reads Settings()).
-        uvicorn.run(
-            "openliveness.api.app:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=args.workers,
-            log_level=args.log_level,
-        )
+        # Each worker builds its own app from the environment (the factory reads Settings()); they write
+        # their metrics to one folder so that any worker's /metrics reports them all.
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="openliveness-metrics-")
+        uvicorn.run("openliveness.api.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
     else:
         from openliveness.api import create_app
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
     return 0
 
 
@@ -52,7 +66,21 @@ async def _with_store(action: str, args: argparse.Namespace) -> int:
 
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(settings.effective_database_url, migrate=settings.auto_migrate or action == "migrate")
+    if action == "purge":
+        from openliveness.services import build_services
+
+        services = await build_services(settings)
+        try:
+            report = await services.retention.purge()
+        finally:
+            await services.close()
+        print(f"removed {report.sessions} expired sessions, {report.recordings} recordings, {report.counters} counters")
+        return 0
+    store = await open_store(
+        settings.effective_database_url,
+        migrate=settings.auto_migrate or action == "migrate",
+        wait_seconds=settings.database_wait_seconds,
+    )
     try:
         keys = ApiKeyService(store)
         if action == "migrate":
@@ -89,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
     commands.add_parser("migrate", help="bring the database schema to the newest version")
+    commands.add_parser(
+        "purge", help="remove expired sessions with everything they own, now (servers also do it on schedule)"
+    )
     commands.add_parser(
         "simulate",
         help="render a bona fide or attack capture for a challenge (see: openliveness simulate --help)",
@@ -127,8 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
-        if args.command == "migrate":
-            return asyncio.run(_with_store("migrate", args))
+        if args.command in ("migrate", "purge"):
+            return asyncio.run(_with_store(args.command, args))
         if args.command == "eval":
             from openliveness.evaluation.cli import eval_main
 
@@ -146,11 +177,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pydantic import ValidationError
         from sqlalchemy.exc import SQLAlchemyError
 
+        from openliveness.services import ConfigurationError
+        from openliveness.store import DatabaseUnavailable
+
         if isinstance(exc, ValidationError):
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             print(f"openliveness: invalid settings (OPENLIVENESS_*): {problems}", file=sys.stderr)
             return 2
-        if isinstance(exc, (SQLAlchemyError, OSError)):
+        if isinstance(exc, ConfigurationError):
+            print(f"openliveness: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, (SQLAlchemyError, OSError, DatabaseUnavailable)):
             print(f"openliveness: cannot open the database: {exc}", file=sys.stderr)
             return 2
         raise

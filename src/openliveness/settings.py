@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +86,38 @@ class Settings(BaseSettings):
     )
     recordings_max: int = Field(default=1000, ge=1, description="Most recorded bundles kept; the oldest go first.")
 
+    # -- anti-hammer limits (sessions/limits.py); each counts per subject in a sliding window, 0 switches it off.
+    limit_window_seconds: int = Field(default=900, ge=10, description="The sliding window of every limit below.")
+    limit_sessions_per_device: int = Field(default=30, ge=0, description="Sessions created per deviceCorrelationId.")
+    limit_failed_attempts_per_device: int = Field(
+        default=10, ge=0, description="Detect calls not ending in realface, per deviceCorrelationId."
+    )
+    limit_failed_attempts_per_ip: int = Field(
+        default=30, ge=0, description="Detect calls not ending in realface, per client address."
+    )
+    limit_attempts_per_ip: int = Field(default=120, ge=0, description="Attempts started per client address.")
+    limit_guidance_per_ip: int = Field(default=1800, ge=0, description="Guidance frames per client address.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies / load balancers whose X-Forwarded-For is believed "
+        '(JSON list, e.g. ["10.0.0.0/8"]). Without them the client address is the TCP peer.',
+    )
+
+    # -- operations
+    purge_interval_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="How often each process removes expired sessions with everything they own (0: never; then "
+        "run `openliveness purge` from a scheduler). Sessions expire after session_lifetime_seconds.",
+    )
+    database_wait_seconds: float = Field(
+        default=30.0, ge=0, description="At start-up, how long to wait for an unreachable database."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0, description="On SIGTERM, how long in-flight requests (detect calls) may take to finish."
+    )
+    log_format: Literal["json", "text"] = Field(default="json", description="Server log lines: JSON or plain text.")
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, url: str | None) -> str | None:
@@ -95,6 +129,27 @@ class Settings(BaseSettings):
         raise ValueError(
             "database URL must start with sqlite+aiosqlite:///, sqlite:///, postgresql:// or postgresql+asyncpg://"
         )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            ipaddress.ip_network(value, strict=False)  # raises ValueError with the offending text
+        return values
+
+    def shared_secret_problem(self, *, workers: int = 1) -> str | None:
+        """Why this configuration needs OPENLIVENESS_TOKEN_SECRET set explicitly, or None if it does not.
+
+        Every process that serves one database must sign session tokens with the same key. A generated key lives
+        in one data directory, which processes on other hosts (PostgreSQL) cannot read, and which several workers
+        starting at once could race to create."""
+        if self.token_secret is not None:
+            return None
+        if not self.is_sqlite:
+            return "a PostgreSQL database may be shared by processes on several hosts"
+        if workers > 1:
+            return f"{workers} worker processes must share one token secret"
+        return None
 
     @property
     def effective_database_url(self) -> str:

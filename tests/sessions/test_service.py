@@ -6,11 +6,11 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import anyio
 import httpx
 import pytest
 
 from openliveness.api import create_app
+from openliveness.cpu import CpuPool
 from openliveness.domain import AuditEntryRecord, LivenessOperationMode, SessionImageRecord, SessionKind
 from openliveness.errors import ConcurrentOperationConflict, SessionNotFound, Unauthorized
 from openliveness.services import Services
@@ -41,7 +41,7 @@ def service(store: SqlStore, clock: Clock, analyzer: FaceAnalyzer) -> SessionSer
         store,
         TokenSigner(b"k" * 40),
         analyze_reference=ReferenceFaceReader(analyzer, ImageLimits()),
-        cpu_limiter=anyio.CapacityLimiter(2),
+        cpu=CpuPool(2),
         clock=clock,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from openliveness import __version__
 from openliveness.api.bodies import openapi_components
 from openliveness.api.errors import install_error_handlers
-from openliveness.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware, RequestIdMiddleware
+from openliveness.api.middleware import BodyLimitMiddleware, CanonicalPathMiddleware, RequestContextMiddleware
 from openliveness.api.routes import health, images, web
 from openliveness.api.routes.client import client_router
 from openliveness.api.routes.sessions import session_router
@@ -44,9 +45,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
+        interval = settings.purge_interval_seconds
+        purging = asyncio.create_task(app.state.services.retention.run_forever(interval)) if interval else None
         try:
             yield
         finally:
+            if purging is not None:
+                purging.cancel()
+                await asyncio.gather(purging, return_exceptions=True)
             if owned:
                 await app.state.services.close()
 
@@ -64,7 +70,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # Outermost first: ids on every response, then the body limit, then path canonicalisation.
     app.add_middleware(CanonicalPathMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestContextMiddleware)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

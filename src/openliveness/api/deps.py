@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from openliveness.api.client_address import client_address
 from openliveness.domain import SessionKind, SessionRecord
 from openliveness.errors import Unauthorized, UnsupportedApiVersion
 from openliveness.services import Services
@@ -20,6 +21,7 @@ __all__ = [
     "ApiKeyDep",
     "ApiVersionDep",
     "AttemptServiceDep",
+    "ClientAddressDep",
     "KeyServiceDep",
     "ServicesDep",
     "SessionServiceDep",
@@ -56,6 +58,13 @@ async def get_attempt_service(request: Request) -> AttemptService:
     return services.attempts
 
 
+async def get_client_address(request: Request) -> str | None:
+    services: Services = request.app.state.services
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), services.settings.trusted_proxies)
+
+
+ClientAddressDep = Annotated[str | None, Depends(get_client_address)]
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
 AttemptServiceDep = Annotated[AttemptService, Depends(get_attempt_service)]
 KeyServiceDep = Annotated[ApiKeyService, Depends(get_key_service)]

@@ -1,14 +1,24 @@
-"""Pure-ASGI middleware: Azure's case-insensitive paths, the request-body limit, and request ids."""
+"""Pure-ASGI middleware: Azure's case-insensitive paths, the request-body limit, and the request context
+(ids, logs, metrics)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimitMiddleware", "CanonicalPathMiddleware", "RequestIdMiddleware"]
+from openliveness.logs import RequestIds, request_ids
+from openliveness.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+__all__ = ["BodyLimitMiddleware", "CanonicalPathMiddleware", "RequestContextMiddleware"]
+
+access_log = logging.getLogger("openliveness.access")
+# Probes and scrapes come every few seconds: counted in the metrics, kept out of the access log.
+_QUIET_ROUTES = {"/healthz", "/readyz", "/metrics"}
 
 # Azure treats these path segments case-insensitively (its own docs use /detectliveness/singlemodal/...).
 _CANONICAL = {
@@ -39,7 +49,9 @@ class CanonicalPathMiddleware:
                 parts = path.rstrip("/").split("/")
                 canonical = "/".join(_CANONICAL.get(p.lower(), p) for p in parts)
                 if canonical != path:
-                    scope = dict(scope, path=canonical, raw_path=canonical.encode())
+                    # In place: outer middleware reads what routing adds to this same scope (the route).
+                    scope["path"] = canonical
+                    scope["raw_path"] = canonical.encode()
         await self.app(scope, receive, send)
 
 
@@ -111,9 +123,9 @@ async def _send_413(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestIdMiddleware:
-    """Gives every request an id (`scope["state"]["request_id"]`), returned as `apim-request-id`; a caller's
-    `client-request-id` is echoed back."""
+class RequestContextMiddleware:
+    """Per request: an id (`scope["state"]["request_id"]`, returned as `apim-request-id`; a caller's
+    `client-request-id` is echoed back), the log context, the HTTP metrics and one access-log line."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -122,6 +134,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         request_id = str(uuid.uuid4())
         client_request_id = None
         for name, value in scope["headers"]:
@@ -129,9 +142,14 @@ class RequestIdMiddleware:
                 client_request_id = value[:256]
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
+        ids = RequestIds(request_id, client_request_id.decode("latin-1") if client_request_id else None)
+        context = request_ids.set(ids)
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"apim-request-id", request_id.encode()))
                 if client_request_id is not None:
@@ -139,4 +157,28 @@ class RequestIdMiddleware:
                 message = dict(message, headers=headers)
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope["method"]
+            HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+            HTTP_LATENCY.labels(method=method, route=route).observe(elapsed)
+            if route not in _QUIET_ROUTES:
+                client = scope.get("client")
+                access_log.info(
+                    "%s %s %d",
+                    method,
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": method,
+                        "path": scope["path"][:512],
+                        "route": route,
+                        "status": status,
+                        "durationMs": round(elapsed * 1000, 1),
+                        "peer": client[0] if client else None,
+                    },
+                )
+            request_ids.reset(context)

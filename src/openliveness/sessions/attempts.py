@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 import anyio.to_thread
 import numpy as np
 
+from openliveness.cpu import CpuPool
 from openliveness.domain import (
     ENGINE_MODEL_VERSION,
     AttemptRecord,
     AuditEntryRecord,
+    LivenessDecision,
     ReferenceFace,
     SessionImageRecord,
     SessionKind,
@@ -32,6 +33,8 @@ from openliveness.errors import (
 )
 from openliveness.liveness import Capture, CaptureFrame, Challenge, new_challenge
 from openliveness.liveness.engine_api import LivenessEvaluator
+from openliveness.metrics import ATTEMPTS, DECISIONS
+from openliveness.sessions.limits import RateLimiter
 from openliveness.sessions.recording import CaptureRecorder
 from openliveness.sessions.service import SessionService
 from openliveness.store.protocol import SessionStore
@@ -88,6 +91,7 @@ class DetectRequest:
     client_request_id: str
     received_at: datetime
     request_info: dict[str, Any]
+    client_ip: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +124,8 @@ class AttemptService:
         engine: LivenessEvaluator,
         analyzer: FaceAnalyzer,
         *,
-        cpu_limiter: anyio.CapacityLimiter,
+        cpu: CpuPool,
+        limiter: RateLimiter | None = None,
         recorder: CaptureRecorder | None = None,
     ) -> None:
         self._recorder = recorder
@@ -128,29 +133,45 @@ class AttemptService:
         self._store = store
         self._engine = engine
         self._analyzer = analyzer
-        self._cpu = cpu_limiter
+        self._cpu = cpu
+        self._limiter = limiter
 
     def now(self) -> datetime:
         return self._sessions.now()
 
-    async def start(self, session: SessionRecord, *, device_correlation_id: str | None) -> StartedAttempt:
-        if session.device_correlation_id_set_in_client and session.device_correlation_id is None:
+    async def start(
+        self, session: SessionRecord, *, device_correlation_id: str | None, client_ip: str | None = None
+    ) -> StartedAttempt:
+        limits = self._limiter
+        if limits is not None:
+            await limits.hit(limits.policy.attempts_per_ip, client_ip)
+            await limits.check(limits.policy.failed_attempts_per_ip, client_ip)
+        device = session.device_correlation_id
+        if session.device_correlation_id_set_in_client and device is None:
             if not device_correlation_id or len(device_correlation_id) > 64:
                 raise InvalidDeviceCorrelationId(
                     "This session expects the client to supply deviceCorrelationId (1 to 64 characters)."
                 )
-            await self._store.set_device_correlation_id(session.id, device_correlation_id)
+            if await self._store.set_device_correlation_id(session.id, device_correlation_id) and limits:
+                # The session's device is known only now: it counts against that device's sessions here.
+                await limits.hit(limits.policy.sessions_per_device, device_correlation_id)
+            device = device_correlation_id
+        if limits is not None:
+            await limits.check(limits.policy.failed_attempts_per_device, device)
         challenge = new_challenge(session.operation_mode)
         valid_for = timedelta(milliseconds=challenge.total_ms) + UPLOAD_GRACE
         attempt = await self._sessions.start_attempt(session, challenge.to_json(), valid_for=valid_for)
+        ATTEMPTS.labels(mode=session.operation_mode.value).inc()
         return StartedAttempt(
             attempt=attempt,
             challenge=challenge,
             attempts_remaining=max(0, self._sessions.max_attempts - attempt.number),
         )
 
-    async def guidance(self, data: bytes) -> Guidance:
-        return await anyio.to_thread.run_sync(self._guidance, data, limiter=self._cpu)
+    async def guidance(self, data: bytes, *, client_ip: str | None = None) -> Guidance:
+        if self._limiter is not None:
+            await self._limiter.hit(self._limiter.policy.guidance_per_ip, client_ip)
+        return await self._cpu.run("guidance", self._guidance, data)
 
     def _guidance(self, data: bytes) -> Guidance:
         image = decode_image(data, GUIDANCE_LIMITS)
@@ -169,14 +190,19 @@ class AttemptService:
         if len(request.frames) > challenge.max_frames:
             raise BadArgument(f"At most {challenge.max_frames} frames may be sent for this challenge.")
         if await self._store.digest_seen(request.digest):
+            await self._count_failure(session, request.client_ip)
             raise ConcurrentOperationConflict("This capture has been submitted before; start a new attempt.")
         reference = await self._reference(kind, session, request.verify_image)
         # Claimed before any costly work: concurrent or repeated calls for one attempt cost the decoding and
         # the engine once, not N times. A capture with an undecodable frame therefore uses up its attempt.
         if not await self._store.claim_attempt(attempt.id):
             raise ConcurrentOperationConflict("This attempt has already been used; start a new attempt.")
-        capture = await anyio.to_thread.run_sync(_decode_capture, request.frames, limiter=self._cpu)
-        result = await anyio.to_thread.run_sync(self._engine.evaluate, challenge, capture, limiter=self._cpu)
+        capture = await self._cpu.run("decode", _decode_capture, request.frames)
+        result = await self._cpu.run("liveness", self._engine.evaluate, challenge, capture)
+        for reason in result.reasons or ("none",):
+            DECISIONS.labels(decision=result.decision.value, reason=reason).inc()
+        if result.decision is not LivenessDecision.REAL_FACE:
+            await self._count_failure(session, request.client_ip)
 
         body: dict[str, Any] = {"livenessDecision": result.decision.value}
         best = result.best_frame_index
@@ -191,12 +217,12 @@ class AttemptService:
         if reference is not None and capture.frames:
             # The engine's best frame; without one (e.g. a refused capture) the middle frame still says who it is.
             probe_index = best if best is not None else len(capture.frames) // 2
-            verify_result = await anyio.to_thread.run_sync(
+            verify_result = await self._cpu.run(
+                "verify",
                 self._verify,
                 reference,
                 capture.frames[probe_index].image,
                 session.verify_confidence_threshold,
-                limiter=self._cpu,
             )
             if verify_result is not None:
                 body["verifyResult"] = verify_result
@@ -234,6 +260,11 @@ class AttemptService:
             )
         # The client sees Azure's fields only: signal scores and reasons would teach an attacker what failed.
         return DetectOutcome(entry=stored, client_body=body if session.send_results_to_client else None)
+
+    async def _count_failure(self, session: SessionRecord, client_ip: str | None) -> None:
+        if self._limiter is not None:
+            await self._limiter.record(self._limiter.policy.failed_attempts_per_device, session.device_correlation_id)
+            await self._limiter.record(self._limiter.policy.failed_attempts_per_ip, client_ip)
 
     async def _reference(
         self, kind: SessionKind, session: SessionRecord, supplied: bytes | None

@@ -3,8 +3,10 @@ own error rates: off by default, bounded in count, removed with their session.""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from openliveness.evaluation.bundle import Bundle, FrameMeta, Label, write_bundle
@@ -48,12 +50,28 @@ class CaptureRecorder:
         """Remove every recording of a session (its DELETE takes them along)."""
         shutil.rmtree(self._root / _safe(session_id), ignore_errors=True)
 
+    def purge_older_than(self, cutoff: datetime) -> int:
+        """Remove bundles written before `cutoff` (their sessions have expired); how many were removed."""
+        old = [p for p in self._root.glob("*/*.zip") if _mtime(p) < cutoff.timestamp()]
+        self._remove(old)
+        return len(old)
+
     def _enforce_retention(self) -> None:
-        bundles = sorted(self._root.glob("*/*.zip"), key=lambda p: p.stat().st_mtime)
-        for old in bundles[: max(0, len(bundles) - self._max)]:
-            old.unlink(missing_ok=True)
-            if old.parent != self._root and not any(old.parent.iterdir()):
-                old.parent.rmdir()
+        bundles = sorted(self._root.glob("*/*.zip"), key=_mtime)
+        self._remove(bundles[: max(0, len(bundles) - self._max)])
+
+    def _remove(self, bundles: Sequence[Path]) -> None:
+        for bundle in bundles:
+            bundle.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                bundle.parent.rmdir()  # only succeeds once the session's folder is empty
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # removed meanwhile by another process's retention
+        return float("inf")
 
 
 def _safe(name: str) -> str:

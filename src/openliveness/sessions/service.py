@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import anyio
 import anyio.to_thread
 
+from openliveness.cpu import CpuPool
 from openliveness.domain import (
     AttemptRecord,
     AuditEntryRecord,
@@ -28,6 +28,7 @@ from openliveness.errors import (
     SessionNotFound,
     Unauthorized,
 )
+from openliveness.sessions.limits import RateLimiter
 from openliveness.sessions.tokens import TokenSigner
 from openliveness.store.protocol import AttemptRejected, SessionStore
 
@@ -83,7 +84,8 @@ class SessionService:
         tokens: TokenSigner,
         *,
         analyze_reference: ReferenceAnalyzer,
-        cpu_limiter: anyio.CapacityLimiter,
+        cpu: CpuPool,
+        limiter: RateLimiter | None = None,
         session_lifetime: timedelta = timedelta(hours=48),
         max_attempts: int = 3,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -93,7 +95,8 @@ class SessionService:
         self._store = store
         self._tokens = tokens
         self._analyze_reference = analyze_reference
-        self._cpu = cpu_limiter
+        self._cpu = cpu
+        self._limiter = limiter
         self._lifetime = session_lifetime
         self._max_attempts = max_attempts
         self._clock = clock
@@ -101,6 +104,10 @@ class SessionService:
     @property
     def max_attempts(self) -> int:
         return self._max_attempts
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        return self._limiter
 
     def now(self) -> datetime:
         return self._clock()
@@ -110,6 +117,8 @@ class SessionService:
     async def create(
         self, kind: SessionKind, params: SessionParameters, *, verify_image: bytes | None = None
     ) -> CreatedSession:
+        if self._limiter is not None:
+            await self._limiter.hit(self._limiter.policy.sessions_per_device, params.device_correlation_id)
         now = self._clock()
         stored_image = None
         if verify_image is not None:
@@ -263,5 +272,5 @@ class SessionService:
 
     async def _check_reference(self, data: bytes) -> StoredVerifyImage:
         # Decoding, limits and face finding are CPU work: off the event loop, at most `cpu_workers` at once.
-        face = await anyio.to_thread.run_sync(self._analyze_reference, data, limiter=self._cpu)
+        face = await self._cpu.run("reference", self._analyze_reference, data)
         return StoredVerifyImage(content=data, sha256=hashlib.sha256(data).hexdigest(), face=face)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import case, delete, event, func, insert, literal, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -33,6 +34,7 @@ from openliveness.store.tables import (
     api_keys,
     attempts,
     audit_entries,
+    rate_counters,
     session_images,
     sessions,
     verify_images,
@@ -88,6 +90,12 @@ def create_engine(url: str) -> AsyncEngine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+async def _delete_sessions(conn: AsyncConnection, ids: list[str]) -> int:
+    for table in _SESSION_CHILDREN:
+        await conn.execute(delete(table).where(table.c.session_id.in_(ids)))
+    return (await conn.execute(delete(sessions).where(sessions.c.id.in_(ids)))).rowcount
 
 
 def _session_from_row(row: Row[Any], verify: Row[Any] | None) -> SessionRecord:
@@ -171,6 +179,11 @@ def _key_from_row(row: Row[Any]) -> ApiKeyRecord:
 
 _INSERT_SESSION = insert(sessions)
 _INSERT_VERIFY_IMAGE = insert(verify_images)
+
+# Everything a session owns, children first (correct even where foreign-key cascades are off).
+_SESSION_CHILDREN = (audit_entries, session_images, attempts, verify_images)
+# Any constant works: it only has to be the same for every process sharing the database.
+_PG_PURGE_LOCK = 0x4F4C_5055
 
 _VERIFY_COLUMNS = (
     verify_images.c.sha256,
@@ -284,11 +297,34 @@ class SqlStore:
 
     async def delete_session(self, session_id: str) -> bool:
         async def job(conn: AsyncConnection) -> bool:
-            # Children first, explicitly: correct even where foreign-key cascades are off.
-            for table in (audit_entries, session_images, attempts, verify_images):
-                await conn.execute(delete(table).where(table.c.session_id == session_id))
-            result = await conn.execute(delete(sessions).where(sessions.c.id == session_id))
-            return result.rowcount > 0
+            return await _delete_sessions(conn, [session_id]) > 0
+
+        return await self._write(job)
+
+    async def purge_expired(self, now: datetime, *, batch: int = 200) -> list[str]:
+        """Delete up to `batch` sessions whose lifetime ended by `now`, with all they own; their ids.
+
+        On PostgreSQL one process purges at a time (others get [] at once): concurrent deletes of the same rows
+        could deadlock, and the work is the same whoever does it."""
+
+        async def job(conn: AsyncConnection) -> list[str]:
+            if conn.dialect.name == "postgresql":
+                got = await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _PG_PURGE_LOCK})
+                if not got.scalar_one():
+                    return []
+            query = select(sessions.c.id).where(sessions.c.expires_at <= now).order_by(sessions.c.expires_at)
+            ids = list((await conn.execute(query.limit(batch))).scalars())
+            if ids:
+                await _delete_sessions(conn, ids)
+            return ids
+
+        return await self._write(job)
+
+    async def purge_counters(self, before: int) -> int:
+        """Delete rate-limit counters of windows that started before `before` (epoch seconds)."""
+
+        async def job(conn: AsyncConnection) -> int:
+            return (await conn.execute(delete(rate_counters).where(rate_counters.c.window < before))).rowcount
 
         return await self._write(job)
 
@@ -442,7 +478,6 @@ class SqlStore:
                 )
             ).scalar_one()
             await conn.execute(update(attempts).where(attempts.c.id == attempt_id).values(audit_entry_id=entry_id))
-            await conn.execute(update(attempts).where(attempts.c.id == attempt_id).values(audit_entry_id=entry_id))
             await conn.execute(
                 update(sessions)
                 .where(sessions.c.id == entry.session_id)
@@ -484,6 +519,34 @@ class SqlStore:
             media_type=m["media_type"],
             created_at=m["created_at"],
         )
+
+    # -- rate limits ----------------------------------------------------------------------------------------
+
+    async def add_to_counter(self, key: str, window_start: int, window_seconds: int, amount: int) -> tuple[int, int]:
+        windows = (window_start, window_start - window_seconds)
+        read = select(rate_counters.c.window, rate_counters.c.count).where(
+            rate_counters.c.key == key, rate_counters.c.window.in_(windows)
+        )
+
+        async def job(conn: AsyncConnection) -> dict[int, int]:
+            dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            upsert = (
+                dialect_insert(rate_counters)
+                .values(key=key, window=window_start, count=amount)
+                .on_conflict_do_update(
+                    index_elements=[rate_counters.c.key, rate_counters.c.window],
+                    set_={"count": rate_counters.c.count + amount},
+                )
+            )
+            await conn.execute(upsert)
+            return {window: count for window, count in await conn.execute(read)}
+
+        if amount:
+            counts = await self._write(job)
+        else:
+            async with self._read() as conn:
+                counts = {window: count for window, count in await conn.execute(read)}
+        return counts.get(windows[0], 0), counts.get(windows[1], 0)
 
     # -- API keys -------------------------------------------------------------------------------------------
 

@@ -23,7 +23,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["api_keys", "attempts", "audit_entries", "metadata", "session_images", "sessions", "verify_images"]
+__all__ = [
+    "api_keys",
+    "attempts",
+    "audit_entries",
+    "metadata",
+    "rate_counters",
+    "session_images",
+    "sessions",
+    "verify_images",
+]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -146,4 +155,15 @@ api_keys = Table(
     Column("secret_hash", String(64), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime()),
+)
+
+# Anti-hammer counters (sessions/limits.py): one row per limited key and fixed window; the key is a keyed hash, so
+# neither client addresses nor device ids are stored.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("window", BigInteger, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_rate_counters_window", "window"),
 )

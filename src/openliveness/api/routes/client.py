@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from openliveness.api.bodies import parse_json, read_capture
-from openliveness.api.deps import ApiVersionDep, AttemptServiceDep, client_session
+from openliveness.api.deps import ApiVersionDep, AttemptServiceDep, ClientAddressDep, client_session
 from openliveness.api.schemas import ErrorResponse
 from openliveness.domain import SessionKind, SessionRecord
 from openliveness.errors import BadArgument
@@ -25,6 +25,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (400, "Invalid request or capture"),
         (401, "Missing, invalid or expired session token; no attempts left"),
         (409, "Attempt already used, or capture submitted before"),
+        (429, "Too many attempts or failures from this device or address; see Retry-After"),
     )
 }
 
@@ -48,11 +49,11 @@ def client_router(kind: SessionKind) -> APIRouter:
         responses=_ERRORS,
     )
     async def start_attempt(
-        request: Request, _: ApiVersionDep, session: Session, attempts: AttemptServiceDep
+        request: Request, _: ApiVersionDep, session: Session, attempts: AttemptServiceDep, address: ClientAddressDep
     ) -> JSONResponse:
         raw = await request.body()
         content = parse_json(StartAttemptContent, raw) if raw.strip() else StartAttemptContent(deviceCorrelationId=None)
-        started = await attempts.start(session, device_correlation_id=content.deviceCorrelationId)
+        started = await attempts.start(session, device_correlation_id=content.deviceCorrelationId, client_ip=address)
         return JSONResponse(
             {
                 "attemptId": started.attempt.id,
@@ -75,11 +76,13 @@ def client_router(kind: SessionKind) -> APIRouter:
             }
         },
     )
-    async def guidance(request: Request, _: ApiVersionDep, __: Session, attempts: AttemptServiceDep) -> JSONResponse:
+    async def guidance(
+        request: Request, _: ApiVersionDep, __: Session, attempts: AttemptServiceDep, address: ClientAddressDep
+    ) -> JSONResponse:
         data = await request.body()
         if len(data) > _GUIDANCE_MAX_BYTES:
             raise BadArgument(f"A guidance frame may be at most {_GUIDANCE_MAX_BYTES} bytes.")
-        result = await attempts.guidance(data)
+        result = await attempts.guidance(data, client_ip=address)
         return JSONResponse({"hint": result.hint, "message": result.message, "faceRectangle": result.face_rectangle})
 
     @router.post(
@@ -108,7 +111,9 @@ def client_router(kind: SessionKind) -> APIRouter:
             }
         },
     )
-    async def detect(request: Request, _: ApiVersionDep, session: Session, attempts: AttemptServiceDep) -> Response:
+    async def detect(
+        request: Request, _: ApiVersionDep, session: Session, attempts: AttemptServiceDep, address: ClientAddressDep
+    ) -> Response:
         received_at = attempts.now()  # before the upload is read: the audited latency includes parsing it
         upload = await read_capture(request)
         meta = upload.metadata
@@ -128,6 +133,7 @@ def client_router(kind: SessionKind) -> APIRouter:
                 request_id=request.state.request_id,
                 client_request_id=client_request_id,
                 received_at=received_at,
+                client_ip=address,
                 request_info={
                     "url": request.url.path,
                     "method": request.method,

@@ -58,7 +58,7 @@ def session_router(kind: SessionKind) -> APIRouter:
         operation_id=f"create{name}Session",
         summary=f"Create a {name.lower()} session" + (" (JSON, or multipart with a VerifyImage)" if verify else ""),
         response_model=CreateLivenessWithVerifySessionResult if verify else CreateLivenessSessionResult,
-        responses=_ERRORS,
+        responses={**_ERRORS, 429: {"model": ErrorResponse, "description": "Too many sessions for this device"}},
         openapi_extra=json_request_body(content_model, multipart=verify),
     )
     async def create(request: Request, _: ApiVersionDep, __: ApiKeyDep, sessions: SessionServiceDep) -> JSONResponse:

@@ -1,0 +1,40 @@
+"""`CpuPool`: where CPU-bound work (decoding, models, the engine) runs, off the event loop and at most
+`workers` jobs at once per process, with its queue depth and stage latencies measured."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar, TypeVarTuple, Unpack
+
+import anyio
+import anyio.to_thread
+
+from openliveness.metrics import CPU_QUEUE, MODEL_LATENCY
+
+__all__ = ["CpuPool"]
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
+
+class CpuPool:
+    def __init__(self, workers: int) -> None:
+        self._slots = anyio.CapacityLimiter(workers)
+
+    async def run(self, stage: str, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
+        """Run `fn(*args)` in a worker thread once a slot is free; `stage` names it in the metrics."""
+        CPU_QUEUE.inc()
+        queued = True
+        try:
+            async with self._slots:
+                CPU_QUEUE.dec()
+                queued = False
+                started = time.perf_counter()
+                try:
+                    return await anyio.to_thread.run_sync(fn, *args)
+                finally:
+                    MODEL_LATENCY.labels(stage=stage).observe(time.perf_counter() - started)
+        finally:
+            if queued:  # cancelled while waiting
+                CPU_QUEUE.dec()

@@ -171,3 +171,16 @@ def face_jpeg() -> bytes:
     from skimage import data
 
     return _jpeg(data.astronaut())
+
+
+@pytest.fixture(scope="session")
+def sim_head(analyzer: FaceAnalyzer, face_jpeg: bytes) -> object:
+    """The simulator's 3D head of the astronaut photo (a `HeadModel`), for tests that need bona fide captures."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from openliveness.simulate import build_head
+
+    return build_head(np.asarray(Image.open(io.BytesIO(face_jpeg)).convert("RGB")), analyzer)

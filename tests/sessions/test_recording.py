@@ -71,3 +71,21 @@ async def test_nothing_is_recorded_by_default(
 ) -> None:
     await detect(client, frames)
     assert not (services.settings.data_dir / "recordings").exists()
+
+
+def test_purge_older_than_removes_only_old_bundles(tmp_path: Path) -> None:
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from openliveness.domain import LivenessOperationMode
+    from openliveness.liveness import new_challenge
+    from openliveness.sessions.recording import CaptureRecorder
+
+    recorder = CaptureRecorder(tmp_path, max_bundles=10)
+    challenge = new_challenge(LivenessOperationMode.PASSIVE)
+    old = recorder.record("s-old", "a1", challenge, [(b"\xff\xd8jpeg", 0.0, 0)], "uncertain")
+    new = recorder.record("s-new", "a2", challenge, [(b"\xff\xd8jpeg", 0.0, 0)], "uncertain")
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).timestamp()
+    os.utime(old, (week_ago, week_ago))
+    assert recorder.purge_older_than(datetime.now(UTC) - timedelta(days=2)) == 1
+    assert not old.exists() and not old.parent.exists() and new.exists()

@@ -17,6 +17,7 @@ __all__ = [
     "CONTENT_TYPE_LATEST",
     "CPU_QUEUE",
     "DECISIONS",
+    "HTTP_IN_PROGRESS",
     "HTTP_LATENCY",
     "HTTP_REQUESTS",
     "MODEL_LATENCY",
@@ -35,6 +36,11 @@ HTTP_LATENCY = Histogram(
     "Time from request to the end of the response, by route template.",
     ["method", "route"],
     buckets=_LATENCY_BUCKETS,
+)
+HTTP_IN_PROGRESS = Gauge(
+    "openliveness_http_requests_in_progress",
+    "Requests being answered now (all processes summed).",
+    multiprocess_mode="livesum",
 )
 DECISIONS = Counter(
     "openliveness_liveness_decisions",

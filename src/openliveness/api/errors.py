@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from openliveness import errors
 
@@ -81,6 +82,11 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database unavailable: %s", type(exc).__name__)
         return _domain(errors.ServiceUnavailable("The database is unavailable. Try again later."))
 
+    async def on_disconnect(_: Request, exc: Exception) -> JSONResponse:
+        # The client went away mid-upload: nobody will read this answer, and it is not our error.
+        log.info("client disconnected before the request was read")
+        return error_response(499, "ClientClosedRequest", "The client closed the connection.")
+
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return error_response(500, "InternalError", "An internal error occurred.")
@@ -88,6 +94,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.OpenLivenessError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(OperationalError, on_database)
     app.add_exception_handler(DBAPIError, on_database)
     app.add_exception_handler(OSError, on_database)

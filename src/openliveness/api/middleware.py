@@ -12,7 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openliveness.logs import RequestIds, request_ids
-from openliveness.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from openliveness.metrics import HTTP_IN_PROGRESS, HTTP_LATENCY, HTTP_REQUESTS
 
 __all__ = ["BodyLimitMiddleware", "CanonicalPathMiddleware", "RequestContextMiddleware"]
 
@@ -157,9 +157,11 @@ class RequestContextMiddleware:
                 message = dict(message, headers=headers)
             await send(message)
 
+        HTTP_IN_PROGRESS.inc()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            HTTP_IN_PROGRESS.dec()
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]

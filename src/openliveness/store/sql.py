@@ -223,13 +223,20 @@ class SqlStore:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self._engine.connect() as conn:
+            if self._batcher is None:  # PostgreSQL
+                async with conn.begin():
+                    yield conn
+                return
             # On SQLite this makes the begin hook take the write lock up front: no deadlocked upgrades.
-            conn.sync_connection.info["write"] = True  # type: ignore[union-attr]
+            info = conn.sync_connection.info  # type: ignore[union-attr]
+            info["write"] = True
             try:
                 async with conn.begin():
                     yield conn
             finally:
-                conn.sync_connection.info.pop("write", None)  # type: ignore[union-attr]
+                # The same dict, not `conn.info` again: on a connection invalidated by an error, that property
+                # would reconnect (synchronously, outside the async bridge).
+                info.pop("write", None)
 
     # -- sessions -------------------------------------------------------------------------------------------
 

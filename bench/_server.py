@@ -11,9 +11,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# Benchmarks measure throughput from one address with few device ids: the anti-hammer limits would refuse them.
+_LIMITS = (
+    "SESSIONS_PER_DEVICE",
+    "FAILED_ATTEMPTS_PER_DEVICE",
+    "FAILED_ATTEMPTS_PER_IP",
+    "ATTEMPTS_PER_IP",
+    "GUIDANCE_PER_IP",
+)
+_NO_LIMITS = {f"OPENLIVENESS_LIMIT_{name}": "0" for name in _LIMITS}
 
-def _env(data_dir: Path, database_url: str | None) -> dict[str, str]:
+
+def _env(data_dir: Path, database_url: str | None, *, limits: bool = False) -> dict[str, str]:
     env = {**os.environ, "OPENLIVENESS_DATA_DIR": str(data_dir), "OPENLIVENESS_TOKEN_SECRET": "b" * 48}
+    if not limits:
+        env.update(_NO_LIMITS)
     if database_url:
         env["OPENLIVENESS_DATABASE_URL"] = database_url
     return env
@@ -31,8 +43,10 @@ def create_key(data_dir: Path, database_url: str | None = None) -> str:
 
 
 @contextmanager
-def running_server(data_dir: Path, port: int, *, workers: int = 1, database_url: str | None = None) -> Iterator[str]:
-    """Start the server, wait until /readyz answers, yield its base URL, stop it."""
+def running_server(
+    data_dir: Path, port: int, *, workers: int = 1, database_url: str | None = None, limits: bool = False
+) -> Iterator[str]:
+    """Start the server (anti-hammer limits off unless `limits`), wait until /readyz answers, yield its URL, stop it."""
     server = subprocess.Popen(
         [
             sys.executable,
@@ -46,7 +60,7 @@ def running_server(data_dir: Path, port: int, *, workers: int = 1, database_url:
             "--log-level",
             "warning",
         ],
-        env=_env(data_dir, database_url),
+        env=_env(data_dir, database_url, limits=limits),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

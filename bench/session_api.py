@@ -22,7 +22,10 @@ from pathlib import Path
 from _server import create_key, running_server
 
 CREATE_PATH = "/face/v1.2-preview.1/detectLiveness/singleModal/sessions"
-BODY = json.dumps({"livenessOperationMode": "Passive", "deviceCorrelationId": "bench-device"}).encode()
+
+
+def body(device: str) -> bytes:
+    return json.dumps({"livenessOperationMode": "Passive", "deviceCorrelationId": device}).encode()
 
 
 def request_bytes(method: str, path: str, key: str, body: bytes = b"") -> bytes:
@@ -94,13 +97,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp data dir")
+    parser.add_argument(
+        "--with-limits",
+        action="store_true",
+        help="keep the anti-hammer limits on (each create then also counts its device: 10,000 device ids are used)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         key = create_key(data_dir, args.database_url)
-        with running_server(data_dir, args.port, workers=args.workers, database_url=args.database_url):
-            create = [request_bytes("POST", CREATE_PATH, key, BODY)]
+        with running_server(
+            data_dir, args.port, workers=args.workers, database_url=args.database_url, limits=args.with_limits
+        ):
+            devices = [f"bench-device-{i}" for i in range(10_000 if args.with_limits else 1)]
+            create = [request_bytes("POST", CREATE_PATH, key, body(d)) for d in devices]
             asyncio.run(load(args.port, create, args.connections, 1.0))  # warm-up
             results: dict[str, list[tuple[float, float, float, int]]] = {"create": [], "get": []}
             for run in range(args.runs):
@@ -117,8 +128,9 @@ def main() -> None:
                 )
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
+    limits = "limits on" if args.with_limits else "limits off"
     print(
-        f"session API, {backend}, {args.workers} worker(s), {args.connections} connections, "
+        f"session API, {backend}, {limits}, {args.workers} worker(s), {args.connections} connections, "
         f"{args.runs} runs x {args.seconds:.0f} s, medians:"
     )
     for name, runs in results.items():

@@ -73,3 +73,32 @@ def test_simulate_writes_a_capture(tmp_path: Path, face_jpeg: bytes) -> None:
     frames = sorted(out.glob("frame_*.jpg"))
     assert len(frames) == len(metadata["frames"]) > 10
     assert (out / "challenge.json").exists()
+
+
+def test_purge_removes_expired_sessions(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from openliveness.store import open_store
+    from tests.store.test_contract import make_session
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'openliveness.db'}"
+    now = datetime.now(UTC)
+    expired = make_session(created_at=now - timedelta(days=3), expires_at=now - timedelta(days=1))
+    live = make_session(created_at=now, expires_at=now + timedelta(days=1))
+
+    async def seed_and_count() -> int:
+        store = await open_store(url)
+        try:
+            if await store.get_session(live.id) is None:
+                await store.create_session(expired, None)
+                await store.create_session(live, None)
+            return sum([await store.get_session(s.id) is not None for s in (expired, live)])
+        finally:
+            await store.close()
+
+    assert asyncio.run(seed_and_count()) == 2
+    done = run(tmp_path, "purge")
+    assert done.returncode == 0, done.stderr
+    assert "removed 1 expired sessions" in done.stdout
+    assert asyncio.run(seed_and_count()) == 1

@@ -66,16 +66,6 @@ async def _with_store(action: str, args: argparse.Namespace) -> int:
 
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if action == "purge":
-        from openliveness.services import build_services
-
-        services = await build_services(settings)
-        try:
-            report = await services.retention.purge()
-        finally:
-            await services.close()
-        print(f"removed {report.sessions} expired sessions, {report.recordings} recordings, {report.counters} counters")
-        return 0
     store = await open_store(
         settings.effective_database_url,
         migrate=settings.auto_migrate or action == "migrate",
@@ -83,7 +73,16 @@ async def _with_store(action: str, args: argparse.Namespace) -> int:
     )
     try:
         keys = ApiKeyService(store)
-        if action == "migrate":
+        if action == "purge":
+            from datetime import UTC, datetime
+
+            from openliveness.services import build_recorder, build_retention
+
+            retention = build_retention(settings, store, build_recorder(settings), lambda: datetime.now(UTC))
+            report = await retention.purge()
+            print(f"removed {report.sessions} expired sessions, {report.recordings} recordings", end="")
+            print(f", {report.counters} rate-limit counters")
+        elif action == "migrate":
             print("database is at the newest schema")
         elif action == "create":
             new = await keys.create(args.name)

@@ -21,7 +21,7 @@ from openliveness.settings import Settings
 from openliveness.store import SqlStore, open_store
 from openliveness.vision import AnalyzerConfig, FaceAnalyzer, ImageLimits
 
-__all__ = ["ConfigurationError", "Services", "build_services", "limit_policy"]
+__all__ = ["ConfigurationError", "Services", "build_recorder", "build_retention", "build_services", "limit_policy"]
 
 
 class ConfigurationError(Exception):
@@ -50,6 +50,26 @@ def limit_policy(settings: Settings) -> LimitPolicy:
     )
 
 
+def build_recorder(settings: Settings) -> CaptureRecorder | None:
+    if not settings.record_captures:
+        return None
+    return CaptureRecorder(settings.data_dir / "recordings", max_bundles=settings.recordings_max)
+
+
+def build_retention(
+    settings: Settings, store: SqlStore, recorder: CaptureRecorder | None, clock: Callable[[], datetime]
+) -> RetentionService:
+    """Retention alone (no models): what `openliveness purge` needs."""
+    return RetentionService(
+        store,
+        clock=clock,
+        session_lifetime=timedelta(seconds=settings.session_lifetime_seconds),
+        counter_horizon=timedelta(seconds=2 * limit_policy(settings).longest_window_seconds),
+        on_delete=(recorder.forget,) if recorder else (),
+        recorder=recorder,
+    )
+
+
 async def build_services(
     settings: Settings,
     *,
@@ -70,11 +90,7 @@ async def build_services(
         settings.effective_database_url, migrate=settings.auto_migrate, wait_seconds=settings.database_wait_seconds
     )
     cpu = CpuPool(settings.cpu_workers)
-    recorder = (
-        CaptureRecorder(settings.data_dir / "recordings", max_bundles=settings.recordings_max)
-        if settings.record_captures
-        else None
-    )
+    recorder = build_recorder(settings)
     secret = load_or_create_secret(
         settings.token_secret.get_secret_value() if settings.token_secret else None, settings.data_dir
     )
@@ -100,14 +116,7 @@ async def build_services(
     attempts = AttemptService(
         sessions, store, LivenessEngine(analyzer), analyzer, cpu=cpu, limiter=limiter, recorder=recorder
     )
-    retention = RetentionService(
-        store,
-        clock=now,
-        session_lifetime=lifetime,
-        counter_horizon=timedelta(seconds=2 * policy.longest_window_seconds),
-        on_delete=on_delete,
-        recorder=recorder,
-    )
+    retention = build_retention(settings, store, recorder, now)
     return Services(
         settings=settings,
         store=store,

@@ -4,7 +4,7 @@ address; 429 with Retry-After in Azure's error shape; X-Forwarded-For believed o
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -16,17 +16,9 @@ from openliveness.services import Services, build_services
 from openliveness.settings import Settings
 from openliveness.vision import FaceAnalyzer
 from tests.api.test_client_protocol import BODY, V, bearer, capture_files, frames, new_session, small_jpeg, start
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, Clock
 
 __all__ = ["frames"]  # the photo-held-still capture fixture, reused
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -43,11 +35,6 @@ def settings(tmp_path: Path) -> Settings:
         limit_attempts_per_ip=50,
         trusted_proxies=["10.1.0.0/16"],
     )
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

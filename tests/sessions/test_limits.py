@@ -3,7 +3,7 @@ window's weight, and subjects stored only as keyed hashes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,21 +12,11 @@ from openliveness.errors import TooManyRequests
 from openliveness.sessions.limits import Limit, LimitPolicy, RateLimiter
 from openliveness.store import SqlStore
 from openliveness.store.tables import rate_counters
+from tests.conftest import Clock
 
 WINDOW = 60
 # Mid-window, so that the previous window's weight is easy to reason about.
 START = datetime(2026, 11, 21, 12, 0, 30, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def limiter(store: SqlStore, clock: Clock, most: int = 3) -> tuple[RateLimiter, Limit]:
@@ -43,7 +33,7 @@ def limiter(store: SqlStore, clock: Clock, most: int = 3) -> tuple[RateLimiter, 
 
 
 async def test_hits_up_to_the_limit_then_refuses_until_retry_after(store: SqlStore) -> None:
-    clock = Clock()
+    clock = Clock(START)
     rl, limit = limiter(store, clock)
     for _ in range(3):
         await rl.hit(limit, "198.51.100.7")
@@ -58,7 +48,7 @@ async def test_hits_up_to_the_limit_then_refuses_until_retry_after(store: SqlSto
 
 
 async def test_refused_hits_count_so_hammering_stays_blocked(store: SqlStore) -> None:
-    clock = Clock()
+    clock = Clock(START)
     rl, limit = limiter(store, clock)
     for _ in range(3):
         await rl.hit(limit, "a")
@@ -71,7 +61,7 @@ async def test_refused_hits_count_so_hammering_stays_blocked(store: SqlStore) ->
 
 
 async def test_the_previous_window_still_weighs(store: SqlStore) -> None:
-    clock = Clock()
+    clock = Clock(START)
     rl, limit = limiter(store, clock, most=4)
     for _ in range(4):
         await rl.hit(limit, "dev")
@@ -87,7 +77,7 @@ async def test_the_previous_window_still_weighs(store: SqlStore) -> None:
 
 
 async def test_check_and_record_for_outcome_limits(store: SqlStore) -> None:
-    clock = Clock()
+    clock = Clock(START)
     rl, limit = limiter(store, clock, most=2)
     await rl.check(limit, "x")
     await rl.record(limit, "x")
@@ -98,7 +88,7 @@ async def test_check_and_record_for_outcome_limits(store: SqlStore) -> None:
 
 
 async def test_disabled_limit_and_unknown_subject_never_refuse(store: SqlStore) -> None:
-    clock = Clock()
+    clock = Clock(START)
     rl, limit = limiter(store, clock, most=1)
     for _ in range(5):
         await rl.hit(Limit("off", 0, WINDOW), "x")
@@ -107,7 +97,7 @@ async def test_disabled_limit_and_unknown_subject_never_refuse(store: SqlStore) 
 
 
 async def test_subjects_are_stored_as_keyed_hashes(store: SqlStore) -> None:
-    clock = Clock()
+    clock = Clock(START)
     rl, limit = limiter(store, clock)
     await rl.hit(limit, "203.0.113.99")
     async with store.engine.connect() as conn:
@@ -116,7 +106,7 @@ async def test_subjects_are_stored_as_keyed_hashes(store: SqlStore) -> None:
 
 
 async def test_old_counters_are_purged(store: SqlStore) -> None:
-    clock = Clock()
+    clock = Clock(START)
     rl, limit = limiter(store, clock)
     await rl.hit(limit, "a")
     clock.advance(3 * WINDOW)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +21,10 @@ from openliveness.simulate import HeadModel, Species, simulate_capture
 from openliveness.store.tables import metadata
 from openliveness.vision import FaceAnalyzer
 from tests.api.test_client_protocol import V, bearer, start
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, Clock
 
 LIFETIME = timedelta(hours=48)
 WITH_VERIFY = f"{V}/detectLivenessWithVerify/singleModal"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

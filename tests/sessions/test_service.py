@@ -18,21 +18,14 @@ from openliveness.sessions import SessionParameters, SessionService, TokenSigner
 from openliveness.sessions.reference import ReferenceFaceReader
 from openliveness.store import SqlStore
 from openliveness.vision import FaceAnalyzer, ImageLimits
+from tests.conftest import Clock
 
 PARAMS = SessionParameters(operation_mode=LivenessOperationMode.PASSIVE, device_correlation_id="dev")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture

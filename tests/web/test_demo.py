@@ -148,3 +148,33 @@ def test_german_texts(browser: Any, live_server: LiveServer) -> None:
     page.wait_for_selector("openliveness-check[state=error]", state="attached")
     assert "keine Kamera" in _shadow_text(page, ".ol-msg")
     context.close()
+
+
+def test_rate_limited_attempt_shows_clear_message(browser: Any, tmp_path: Path) -> None:
+    from openliveness.settings import Settings
+    from tests.conftest import TEST_SECRET, ServerThread
+
+    settings = Settings(data_dir=tmp_path / "data", token_secret=TEST_SECRET, limit_attempts_per_ip=1)
+    with ServerThread(settings) as url:
+        # This address uses up its one attempt first.
+        token = httpx.post(f"{url}/demo/api/sessions", data={"kind": "detectLiveness"}).json()["authToken"]
+        first = httpx.post(
+            f"{url}/face/v1.2-preview.1/detectLiveness/singleModal/attempts",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert first.status_code == 200
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{url}/demo")
+        details: list[Any] = []
+        page.expose_function("reportError", lambda detail: details.append(detail))
+        page.evaluate("document.addEventListener('error', (e) => e.detail && window.reportError(e.detail), true)")
+        page.click("#go")
+        page.wait_for_selector("openliveness-check[state=preview]", state="attached")
+        page.click("openliveness-check .ol-btn")
+        page.wait_for_selector("openliveness-check[state=error]", state="attached", timeout=15000)
+        assert "Too many tries" in _shadow_text(page, ".ol-msg")
+        page.wait_for_timeout(100)
+        assert details and details[0]["code"] == "rate_limited"
+        assert details[0]["detail"]["retryAfterSeconds"] >= 1
+        context.close()

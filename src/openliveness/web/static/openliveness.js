@@ -38,6 +38,7 @@ export const TEXTS = {
     unsupported: "This browser cannot run the check. Please use a current Chrome, Edge, Firefox or Safari.",
     network: "The connection to the server failed. Please try again.",
     expired: "This check has expired. Please start again.",
+    rateLimited: "Too many tries from this device. Please wait a few minutes and try again.",
     failed: "Something went wrong. Please try again.",
     turn_left: "Slowly turn your head to your left.",
     turn_right: "Slowly turn your head to your right.",
@@ -74,6 +75,7 @@ export const TEXTS = {
     unsupported: "Dieser Browser kann die Prüfung nicht ausführen. Bitte verwenden Sie ein aktuelles Chrome, Edge, Firefox oder Safari.",
     network: "Die Verbindung zum Server ist fehlgeschlagen. Bitte versuchen Sie es erneut.",
     expired: "Diese Prüfung ist abgelaufen. Bitte beginnen Sie neu.",
+    rateLimited: "Zu viele Versuche von diesem Gerät. Bitte warten Sie einige Minuten und versuchen Sie es erneut.",
     failed: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
     turn_left: "Drehen Sie den Kopf langsam nach links.",
     turn_right: "Drehen Sie den Kopf langsam nach rechts.",
@@ -176,8 +178,13 @@ class Api {
     }
     const code = (body && body.error && body.error.code) || `http_${response.status}`;
     const message = (body && body.error && body.error.message) || response.statusText;
+    const detail = { status: response.status, code, message };
+    if (response.status === 429) {
+      detail.retryAfterSeconds = Number(response.headers.get("Retry-After")) || null;
+      throw new LivenessError("rate_limited", t.rateLimited, detail);
+    }
     const expired = response.status === 401;
-    throw new LivenessError(expired ? "expired" : "server", expired ? t.expired : t.failed, { status: response.status, code, message });
+    throw new LivenessError(expired ? "expired" : "server", expired ? t.expired : t.failed, detail);
   }
 
   async attempt(t, deviceCorrelationId) {

@@ -243,3 +243,14 @@ async def test_data_survives_reopening(database_url: str) -> None:
         assert (await second.get_api_key("k")) is not None
     finally:
         await second.close()
+
+
+async def test_database_errors_do_not_quote_parameters(store: SqlStore) -> None:
+    # Error messages reach the logs: they must not carry statement parameters (images, hashes, device ids).
+    from sqlalchemy.exc import IntegrityError
+
+    session = make_session(device_correlation_id="secret-device-77")
+    await store.create_session(session, None)
+    with pytest.raises(IntegrityError) as failed:
+        await store.create_session(session, None)
+    assert "secret-device-77" not in str(failed.value)

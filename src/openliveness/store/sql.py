@@ -46,18 +46,19 @@ T = TypeVar("T")
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection. Statement
+    parameters (images, key hashes) are kept out of error messages, and so out of the logs."""
     if url.startswith("postgresql+asyncpg"):
         try:
             import asyncpg  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ImportError("PostgreSQL needs: pip install 'openliveness[postgres]'") from exc
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
     # No reset-on-return: with BEGIN issued by us (below), a returned connection never holds a transaction,
     # and skipping the ROLLBACK saves a round trip to the driver's thread per checkout. Two connections (the
     # group-committing writer and a reader) measured fastest: each more adds a driver thread fighting for
     # the GIL (bench/session_api.py: reads 871/s with 2, 784/s with 1, ~690/s with 3 or 8).
-    engine = create_async_engine(url, pool_size=2, max_overflow=0, pool_reset_on_return=None)
+    engine = create_async_engine(url, pool_size=2, max_overflow=0, pool_reset_on_return=None, hide_parameters=True)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=30.0, ge=0, description="On SIGTERM, how long in-flight requests (detect calls) may take to finish."
     )
+    metrics_enabled: bool = Field(
+        default=True, description="Serve Prometheus metrics at /metrics (no key: keep it off the public route)."
+    )
     log_format: Literal["json", "text"] = Field(default="json", description="Server log lines: JSON or plain text.")
 
     @field_validator("database_url")

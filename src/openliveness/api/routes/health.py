@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openliveness.api.deps import ServicesDep
 from openliveness.metrics import CONTENT_TYPE_LATEST, render
@@ -30,5 +31,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
+async def metrics(services: ServicesDep) -> Response:
+    if not services.settings.metrics_enabled:
+        raise StarletteHTTPException(404)
     return Response(render(), media_type=CONTENT_TYPE_LATEST)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -49,9 +50,14 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         # Each worker builds its own app from the environment (the factory reads Settings()); they write
         # their metrics to one folder so that any worker's /metrics reports them all.
+        made = None
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="openliveness-metrics-")
-        uvicorn.run("openliveness.api.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
+            made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="openliveness-metrics-")
+        try:
+            uvicorn.run("openliveness.api.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
+        finally:
+            if made:
+                shutil.rmtree(made, ignore_errors=True)
     else:
         from openliveness.api import create_app
 

@@ -62,6 +62,13 @@ class FlashConfig:
     timing_pass_r2: float = 0.75
     timing_fail_r2: float = 0.4
     min_response: float = 0.02
+    # Per-step agreement (signals/flash_steps.py): a step agrees when the face's chroma during it is within this
+    # cosine of the direction the step's colour predicts (palette neighbours are 60 degrees apart: cosine 0.5).
+    step_min_cosine: float = 0.7
+    # Timing passes only when every checked step agrees and at least this many steps were checked; this many
+    # disagreeing steps (with a measurable response) fail it: lit by a sequence that is not ours.
+    min_steps_checked: int = 5
+    step_fail_disagreeing: int = 2
     # Face response over background response: a real face near the screen is lit far more than the room.
     min_face_background_ratio: float = 1.5
     # Shape: relative irradiance curvature (centre minus sides) of the screen light over the face. On the

@@ -142,6 +142,8 @@ class FusionConfig:
     # PassiveActive: an inconclusive flash shape does not make the capture uncertain once parallax passed
     # decisively (a turn); a shape failure still refuses.
     shape_advisory_after_decisive_parallax: bool = True
+    # Gates that leave flash timing readable: when only these trip, a timing failure is spoofface, not uncertain.
+    motion_gates: frozenset[str] = frozenset({"too_much_motion"})
 
 
 @dataclass(frozen=True, slots=True)

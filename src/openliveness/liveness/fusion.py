@@ -23,7 +23,8 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
     """First matching row wins (docs/liveness-engine.md, "Fusion"):
 
     1. integrity fails -> spoofface (an honest client cannot produce it);
-    2. a quality gate trips -> uncertain (the evidence cannot be read);
+    2. a quality gate trips -> uncertain (the evidence cannot be read), except that flash timing's failure
+       still refuses when the only gate is motion (it smears the shape, not the colour's timing);
     3. flash timing, flash shape, flash reflection or (PassiveActive) parallax fails -> spoofface;
     4. any required signal inconclusive -> uncertain (in PassiveActive, flash shape is not required once
        parallax passed decisively);
@@ -58,6 +59,16 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
     if integrity is not None and integrity.verdict is Verdict.FAIL:
         return Fused(LivenessDecision.SPOOF_FACE, reasons_of(["integrity"], Verdict.FAIL))
     quality = signals.get("quality")
+    timing = signals.get("flash_timing")
+    if (
+        quality is not None
+        and set(quality.reasons) <= config.motion_gates
+        and timing is not None
+        and timing.verdict is Verdict.FAIL
+    ):
+        # Motion smears the regions' light (shape), not the face's colour answering our schedule: a timing
+        # failure under motion is still evidence of an attack (a replay of a moving head, a moving injection).
+        return Fused(LivenessDecision.SPOOF_FACE, timing.reasons)
     if quality is None or quality.verdict is not Verdict.PASS:
         return Fused(LivenessDecision.UNCERTAIN, quality.reasons if quality else ("no_face",))
     failed = reasons_of(checked, Verdict.FAIL)

@@ -71,6 +71,9 @@ class FlashConfig:
     step_fail_disagreeing: int = 2
     # Face response over background response: a real face near the screen is lit far more than the room.
     min_face_background_ratio: float = 1.5
+    # Response beside the head at eye level (the smaller side) over the face's: tuning heads -1.1 to 0.35 (a
+    # wall 1 m behind gives about 0.2), prints with a margin and still photos 0.5 to 1.1.
+    max_beside_ratio: float = 0.5
     # Shape: relative irradiance curvature (centre minus sides) of the screen light over the face. On the
     # tuning face (simulated, all conditions) heads gave 0.197 to 0.45, prints below 0.08, screen replays (the
     # glass's specular lobe) up to 0.153.

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import FlashConfig
-from ..regions import CENTRAL, FACE_REGIONS, LATERAL, RegionSeries
+from ..regions import CENTRAL, LATERAL, RegionSeries
 from ..types import Challenge
 from .base import SignalResult, Verdict, ramp
 
@@ -20,7 +20,7 @@ FloatArray = npt.NDArray[np.float64]
 
 def shape_samples(
     challenge: Challenge, series: RegionSeries, offset_ms: float, config: FlashConfig
-) -> list[tuple[float, float, float, float, float]]:
+) -> list[tuple[float, float, float]]:
     """One (horizontal curvature, vertical curvature, level) per colour step and unlit channel.
 
     In a channel the step leaves dark, white-lit minus step-lit light is exactly the screen's share, and the
@@ -33,14 +33,12 @@ def shape_samples(
     white_mask = (times >= config.lead_in_settle_ms) & (times + guard <= challenge.lead_in_ms + offset_ms)
     if white_mask.sum() < 2:
         return []
-    names = (*CENTRAL, *LATERAL, "chin", "forehead_left", "forehead_right")
-    xy = np.array([FACE_REGIONS[n][:2] for n in names], dtype=np.float64)
-    quadric = np.stack([np.ones(len(names)), xy[:, 0], xy[:, 1], xy[:, 0] ** 2, xy[:, 0] * xy[:, 1], xy[:, 1] ** 2], 1)
+    names = (*CENTRAL, *LATERAL, "chin")
     values = series.regions(names)
     white = np.nanmean(values[white_mask], axis=0)
     if not np.all(np.isfinite(white)) or np.any(white <= 0):
         return []
-    samples: list[tuple[float, float, float, float, float]] = []
+    samples: list[tuple[float, float, float]] = []
     start = float(challenge.lead_in_ms)
     nc, nl = len(CENTRAL), len(LATERAL)
     for step in challenge.steps:
@@ -69,12 +67,8 @@ def shape_samples(
             q = np.expm1(log_ratio[:, c] - exposure)
             centre = float(q[:nc].mean())
             sides = float(q[nc : nc + nl].mean())
-            nose, forehead, chin = float(q[1]), float(q[0]), float(q[nc + nl])
-            coef, *_ = np.linalg.lstsq(quadric, q, rcond=None)
-            # Curvature matrix of the fitted quadric (positive: brightest inside, falling off both ways).
-            hessian = -np.array([[2 * coef[3], coef[4]], [coef[4], 2 * coef[5]]])
-            low, high = np.linalg.eigvalsh(hessian)
-            samples.append((centre - sides, nose - 0.5 * (forehead + chin), centre, float(low), float(high)))
+            nose, forehead, chin = float(q[1]), float(q[0]), float(q[-1])
+            samples.append((centre - sides, nose - 0.5 * (forehead + chin), centre))
     return samples
 
 
@@ -100,10 +94,6 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     # left in the weak band have small errors (0.003 to 0.03): their low curvature is measured, not noise.
     per_sample = arr[:, 0] / np.maximum(arr[:, 2], np.expm1(config.min_response))
     measures["curvature_se"] = float(1.4826 * np.median(np.abs(per_sample - relative)) / np.sqrt(len(per_sample)))
-    floor = np.maximum(arr[:, 2], np.expm1(config.min_response))
-    measures["relative_vertical"] = float(np.median(arr[:, 1] / floor))
-    measures["relative_low_curvature"] = float(np.median(arr[:, 3] / floor))
-    measures["relative_high_curvature"] = float(np.median(arr[:, 4] / floor))
     score = ramp(relative, config.shape_fail, config.shape_pass)
     if relative >= config.shape_pass:
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)

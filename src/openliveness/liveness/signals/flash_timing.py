@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import FlashConfig
-from ..regions import BACKGROUND, SKIN, RegionSeries
+from ..regions import BACKGROUND, BESIDE, SKIN, RegionSeries
 from ..types import Challenge
 from .base import SignalResult, Verdict, ramp
 from .flash_steps import step_agreement
@@ -68,13 +68,24 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
         ratio = response / max(bg_response, 0.25 * config.min_response)
         measures["face_background_ratio"] = ratio
 
+    at_offset = screen_colours(challenge, times, offset, config.exposure_ms)
+    beside = _beside_ratio(series, window, times, at_offset, response)
+    if beside is not None:
+        measures["beside_ratio"] = beside
+
     reasons: list[str] = []
     score = ramp(r2, config.timing_fail_r2, config.timing_pass_r2) * ramp(response, 0.0, config.min_response)
     disagreeing = steps.steps - steps.agreeing
-    if response >= config.min_response and r2 >= config.timing_fail_r2 and disagreeing >= config.step_fail_disagreeing:
+    measurable = response >= config.min_response and r2 >= config.timing_fail_r2
+    if measurable and disagreeing >= config.step_fail_disagreeing:
         # A measurable response in which several steps show another colour: lit by a sequence that is not ours.
         verdict = Verdict.FAIL
         reasons.append("flash_steps_mismatch")
+        score = min(score, 0.2)
+    elif measurable and beside is not None and beside >= config.max_beside_ratio:
+        # Our light reaches both sides of the head as strongly as the face: a sheet or a screen, not a room.
+        verdict = Verdict.FAIL
+        reasons.append("flash_lit_beside_face")
         score = min(score, 0.2)
     elif r2 >= config.timing_pass_r2 and response >= config.min_response:
         if ratio < config.min_face_background_ratio:
@@ -98,3 +109,21 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
         verdict = Verdict.INCONCLUSIVE
         reasons.append("flash_timing_weak")
     return FlashTiming(SignalResult("flash_timing", verdict, score, tuple(reasons), measures), offset)
+
+
+def _beside_ratio(
+    series: RegionSeries, window: npt.NDArray[np.bool_], times: FloatArray, expected: FloatArray, response: float
+) -> float | None:
+    """The smaller response, over the face's, of the two regions beside the head at eye level (None when neither
+    is in the frame long enough or the face shows no response). A real head has the room behind it there (a wall
+    1 to 3 m away: a few to 20 percent of the face's response); a print or a screen with a margin has its own
+    surface on both sides, lit like the face. The smaller side, so that one side catching something near does
+    not count."""
+    if response <= 0:
+        return None
+    ratios = []
+    for name in BESIDE:
+        fit = fit_schedule(series.region(name)[window], times, expected)
+        if fit is not None:
+            ratios.append(float(fit.response.mean()) / response)
+    return min(ratios) if ratios else None

@@ -121,8 +121,10 @@ def _with_parallax(shape: Verdict, parallax: Verdict, decisive: float) -> dict[s
         # ...but it does after a move closer (not decisive), and always in Passive.
         (I, P, 0.0, ACTIVE, "uncertain"),
         (I, P, 1.0, PASSIVE, "uncertain"),
-        # A shape failure still refuses; a strong shape cannot rescue a parallax failure.
-        (F, P, 1.0, ACTIVE, "spoofface"),
+        # After a decisive turn a shape failure no longer refuses either; after a move closer it does; a strong
+        # shape cannot rescue a parallax failure.
+        (F, P, 1.0, ACTIVE, "realface"),
+        (F, P, 0.0, ACTIVE, "spoofface"),
         (P, F, 0.0, ACTIVE, "spoofface"),
         (P, I, 0.0, ACTIVE, "uncertain"),
     ],

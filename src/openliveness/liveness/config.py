@@ -143,8 +143,11 @@ class FusionConfig:
 
     require_parallax_in_passive_active: bool = True
     # PassiveActive: an inconclusive flash shape does not make the capture uncertain once parallax passed
-    # decisively (a turn); a shape failure still refuses.
+    # decisively (a turn)...
     shape_advisory_after_decisive_parallax: bool = True
+    # ...and a shape failure no longer refuses then either (a bona fide head that turned is not refused on a
+    # shape measurement that misread it; no print passes a turn's parallax).
+    shape_failure_refuses_after_decisive_parallax: bool = False
     # Gates that leave flash timing readable: when only these trip, a timing failure is spoofface, not uncertain.
     motion_gates: frozenset[str] = frozenset({"too_much_motion"})
 

@@ -12,7 +12,7 @@ from ..regions import BACKGROUND, BESIDE, SKIN, RegionSeries
 from ..types import Challenge
 from .base import SignalResult, Verdict, ramp
 from .flash_steps import step_agreement
-from .schedule_fit import ScheduleFit, fit_schedule, screen_colours
+from .schedule_fit import ScheduleFit, fit_schedule, reduced_rss, screen_colours
 
 __all__ = ["FlashTiming", "fit_schedule", "flash_timing", "screen_colours"]
 
@@ -37,9 +37,10 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
     skin = np.nansum(series.regions(SKIN), axis=1)[window]
     skin[~np.all(np.isfinite(series.regions(SKIN)[window]), axis=(1, 2))] = np.nan
     best: tuple[float, ScheduleFit, float] | None = None
+    rss = reduced_rss(skin, times)
     for offset in np.arange(config.offset_min_ms, config.offset_max_ms + 1e-9, config.offset_step_ms):
         expected = screen_colours(challenge, times, float(offset), config.exposure_ms)
-        fit = fit_schedule(skin, times, expected)
+        fit = fit_schedule(skin, times, expected, rss_reduced=rss)
         if fit is None:
             continue
         # A fit in which the lit channels get darker is not a reflection of our screen.

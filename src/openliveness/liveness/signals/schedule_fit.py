@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from ..types import Challenge
 
-__all__ = ["ScheduleFit", "fit_schedule", "log_chroma", "screen_colours"]
+__all__ = ["ScheduleFit", "fit_schedule", "log_chroma", "reduced_rss", "screen_colours"]
 
 FloatArray = npt.NDArray[np.float64]
 _EXPOSURE_SAMPLES = 5
@@ -59,12 +59,16 @@ def screen_colours(challenge: Challenge, times_ms: FloatArray, offset_ms: float,
     return out / _EXPOSURE_SAMPLES
 
 
-def fit_schedule(observed: FloatArray, times_ms: FloatArray, expected: FloatArray) -> ScheduleFit | None:
+def fit_schedule(
+    observed: FloatArray, times_ms: FloatArray, expected: FloatArray, *, rss_reduced: float | None = None
+) -> ScheduleFit | None:
     """Fit log chromaticity = per-channel level + per-channel linear drift + response x screen colour.
 
     Centring the log RGB across channels removes the exposure gain of each frame (auto-exposure); the drift
     term absorbs slow white-balance adaptation. `r2` is the share of the remaining variance that the screen
-    schedule explains (partial R^2), which is what a replay for another schedule cannot reach."""
+    schedule explains (partial R^2), which is what a replay for another schedule cannot reach. The reduced
+    model's residual does not depend on `expected`: pass `reduced_rss(observed, times_ms)` when fitting the same
+    frames to many schedules."""
     chroma = log_chroma(observed)
     ok = np.all(np.isfinite(chroma), axis=1)
     if ok.sum() < 8:
@@ -84,9 +88,23 @@ def fit_schedule(observed: FloatArray, times_ms: FloatArray, expected: FloatArra
         rows.append(np.hstack([level, drift, lit]))
     design = np.vstack(rows)
     target = centred.T.reshape(-1)
-    reduced, *_ = np.linalg.lstsq(design[:, :6], target, rcond=None)
+    if rss_reduced is None:
+        reduced, *_ = np.linalg.lstsq(design[:, :6], target, rcond=None)
+        rss_reduced = float(((target - design[:, :6] @ reduced) ** 2).sum())
     full, *_ = np.linalg.lstsq(design, target, rcond=None)
-    rss_reduced = float(((target - design[:, :6] @ reduced) ** 2).sum())
     rss_full = float(((target - design @ full) ** 2).sum())
     r2 = 0.0 if rss_reduced <= 1e-12 else max(0.0, 1.0 - rss_full / rss_reduced)
     return ScheduleFit(r2=r2, response=full[6:], frames=n, level=full[:3], drift=full[3:6], t_mean_ms=t_mean)
+
+
+def reduced_rss(observed: FloatArray, times_ms: FloatArray) -> float | None:
+    """Residual sum of squares of the level-and-drift model alone (per channel a line in time), which is what
+    `fit_schedule` compares the full model with; None where `fit_schedule` would not fit."""
+    chroma = log_chroma(observed)
+    ok = np.all(np.isfinite(chroma), axis=1)
+    if ok.sum() < 8:
+        return None
+    tau = (times_ms[ok] - times_ms[ok].mean()) / 1000.0
+    lines = np.stack([np.ones_like(tau), tau], axis=1)
+    coef, *_ = np.linalg.lstsq(lines, chroma[ok], rcond=None)
+    return float(((chroma[ok] - lines @ coef) ** 2).sum())

@@ -35,8 +35,6 @@ CANONICAL_LANDMARKS: FloatArray = np.array(
 # front of the face; forehead, nose and inner cheeks face it; the chin's underside turns down.
 FACE_REGIONS: dict[str, tuple[float, float, float]] = {
     "forehead": (0.0, -0.5, 0.14),
-    "forehead_left": (-0.45, -0.45, 0.1),
-    "forehead_right": (0.45, -0.45, 0.1),
     "nose": (0.0, 0.35, 0.1),
     "cheek_left": (-0.42, 0.55, 0.11),
     "cheek_right": (0.42, 0.55, 0.11),

@@ -77,7 +77,7 @@ def _bucket(ambient: float, face_size: float) -> str:
     return f"{light}/{size}"
 
 
-def _one(index: int, species: str, seed: int) -> tuple[str, str, str, str, str, float]:
+def _one(index: int, species: str, seed: int) -> tuple[str, str, str, str, str, float, tuple[str, ...]]:
     from openliveness.simulate import run_simulated_check, sample_conditions
 
     rng = np.random.default_rng(seed)
@@ -93,6 +93,7 @@ def _one(index: int, species: str, seed: int) -> tuple[str, str, str, str, str, 
         _bucket(conditions.ambient, conditions.face_size),
         result.body["livenessDecision"],
         float(result.server_ms),
+        tuple(result.body.get("reasons") or ()),
     )
 
 
@@ -138,7 +139,7 @@ def main() -> None:
         f"faces: {', '.join(faces)}; Passive and PassiveActive alternate"
     )
     by_species: dict[str, Counter[str]] = defaultdict(Counter)
-    for species, _, _, _, decision, _ in rows:
+    for species, _, _, _, decision, _, _ in rows:
         by_species[species][decision] += 1
     print(f"{'species':12s} {'n':>5s} {'realface':>9s} {'spoofface':>10s} {'uncertain':>10s}   rate (95% CI)")
     for species in SPECIES:
@@ -164,17 +165,25 @@ def main() -> None:
     )
     print("by variant (accepted as realface / n):")
     variants: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for species, variant, mode, _, decision, _ in rows:
+    for species, variant, mode, _, decision, _, _ in rows:
         variants[(species, f"{variant}/{mode}")][decision] += 1
     for (species, variant), c in sorted(variants.items()):
         print(f"  {species:12s} {variant:28s} {c['realface']:4d} / {sum(c.values()):4d}   (uncertain {c['uncertain']})")
     print("bona fide by condition (realface / n):")
     buckets: dict[str, Counter[str]] = defaultdict(Counter)
-    for species, _, _, bucket, decision, _ in rows:
+    reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    for species, _, _, bucket, decision, _, why in rows:
         if species == "bona_fide":
             buckets[bucket][decision] += 1
+            if decision != "realface":
+                reasons[bucket].update(why)
     for bucket, c in sorted(buckets.items()):
-        print(f"  {bucket:16s} {c['realface']:4d} / {sum(c.values()):4d}   (uncertain {c['uncertain']})")
+        listed = ", ".join(f"{k} {v}" for k, v in reasons[bucket].most_common())
+        print(f"  {bucket:16s} {c['realface']:4d} / {sum(c.values()):4d}   (uncertain {c['uncertain']})  {listed}")
+    print("reasons of the uncertain decisions, per species:")
+    for species in SPECIES:
+        why_uncertain = Counter(x for s, _, _, _, d, _, w in rows if s == species and d == "uncertain" for x in w)
+        print(f"  {species:12s} " + ", ".join(f"{k} {v}" for k, v in why_uncertain.most_common()))
     server_ms = sorted(r[5] for r in rows)
     print(
         f"server time per detect call: median {server_ms[len(server_ms) // 2]:.0f} ms, "

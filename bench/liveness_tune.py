@@ -47,19 +47,20 @@ def _init() -> None:
         _heads.append(build_head(image, analyzer))
 
 
-def _render(job: tuple[int, str, int, str]) -> str:
+def _render(job: tuple[int, str, int, str, dict[str, Any]]) -> str:
     from openliveness.domain import LivenessOperationMode
-    from openliveness.simulate import random_challenge, sample_conditions, simulate_capture
+    from openliveness.simulate import ConditionRanges, random_challenge, sample_conditions, simulate_capture
 
-    index, species, seed, path = job
+    index, species, seed, path, options = job
     if Path(path).exists():
         return path
     rng = np.random.default_rng(seed)
-    conditions = sample_conditions(rng)
+    conditions = sample_conditions(rng, ConditionRanges(**options.get("ranges", {})))
     mode = LivenessOperationMode.PASSIVE_ACTIVE if index % 2 else LivenessOperationMode.PASSIVE
     challenge = random_challenge(rng, mode)
     head = _heads[index % len(_heads)]
-    capture = simulate_capture(head, challenge, species, conditions=conditions, rng=rng)
+    variant = options.get("variant") if species != "bona_fide" else None
+    capture = simulate_capture(head, challenge, species, conditions=conditions, rng=rng, variant=variant)
     record = {
         "species": species,
         "index": index,
@@ -143,7 +144,17 @@ def main() -> None:
     parser.add_argument("--cache", default="/tmp/liveness_tune")
     parser.add_argument("--species", default=",".join(SPECIES))
     parser.add_argument("--dump", help="write every capture's decision and measures to this JSON file")
+    parser.add_argument("--variant", help="render only this attack variant (e.g. curved); use its own --cache")
+    parser.add_argument("--ambient", help="LO,HI ambient range instead of the default (e.g. 0.2,0.6: dim rooms)")
+    parser.add_argument("--face-size", help="LO,HI face size range (e.g. 0.22,0.3: small faces)")
+    parser.add_argument("--seed-base", type=int, default=SEED_BASE, help="another tuning seed set (< 10_000_000)")
     args = parser.parse_args()
+    options: dict[str, Any] = {"ranges": {}}
+    if args.variant:
+        options["variant"] = args.variant
+    for name, value in (("ambient", args.ambient), ("face_size", args.face_size)):
+        if value:
+            options["ranges"][name] = tuple(float(v) for v in value.split(","))
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     species_list = args.species.split(",")
@@ -152,9 +163,9 @@ def main() -> None:
         if species not in species_list:
             continue
         for i in range(args.per_species):
-            seed = SEED_BASE + 1009 * i + 101 * k
+            seed = args.seed_base + 1009 * i + 101 * k
             assert seed < 10_000_000
-            jobs.append((i, species, seed, str(cache / f"{species}_{i:04d}_{seed}.pkl")))
+            jobs.append((i, species, seed, str(cache / f"{species}_{i:04d}_{seed}.pkl"), options))
     started = time.monotonic()
     todo = [j for j in jobs if not Path(j[3]).exists()]
     if todo:

@@ -121,8 +121,10 @@ def _with_parallax(shape: Verdict, parallax: Verdict, decisive: float) -> dict[s
         # ...but it does after a move closer (not decisive), and always in Passive.
         (I, P, 0.0, ACTIVE, "uncertain"),
         (I, P, 1.0, PASSIVE, "uncertain"),
-        # A shape failure still refuses; a strong shape cannot rescue a parallax failure.
-        (F, P, 1.0, ACTIVE, "spoofface"),
+        # After a decisive turn a shape failure no longer refuses either; after a move closer it does; a strong
+        # shape cannot rescue a parallax failure.
+        (F, P, 1.0, ACTIVE, "realface"),
+        (F, P, 0.0, ACTIVE, "spoofface"),
         (P, F, 0.0, ACTIVE, "spoofface"),
         (P, I, 0.0, ACTIVE, "uncertain"),
     ],
@@ -132,3 +134,26 @@ def test_flash_shape_is_advisory_after_decisive_parallax(
 ) -> None:
     fused = fuse(_with_parallax(shape, parallax, decisive), mode, FusionConfig())
     assert fused.decision is LivenessDecision(decision)
+
+
+@pytest.mark.parametrize(
+    ("gates", "timing", "shape", "decision"),
+    [
+        # Motion smears the shape, not the colour's timing: a timing failure under motion still refuses...
+        (("too_much_motion",), F, P, "spoofface"),
+        # ...a shape failure under motion does not (the regions were smeared)...
+        (("too_much_motion",), P, F, "uncertain"),
+        # ...and any other gate keeps the capture uncertain whatever timing says.
+        (("too_much_motion", "face_too_small"), F, P, "uncertain"),
+        (("too_dark",), F, P, "uncertain"),
+    ],
+)
+def test_timing_failure_refuses_through_the_motion_gate(
+    gates: tuple[str, ...], timing: Verdict, shape: Verdict, decision: str
+) -> None:
+    signals = _signals(integrity=P, quality=I, flash_timing=timing, flash_shape=shape)
+    signals["quality"] = SignalResult("quality", I, 0.0, gates)
+    fused = fuse(signals, PASSIVE, FusionConfig())
+    assert fused.decision is LivenessDecision(decision)
+    if decision == "spoofface":
+        assert fused.reasons == ("flash_timing_reason",)

@@ -58,6 +58,7 @@ def test_flash_timing_accepts_a_face_answering_the_schedule_only(
         face_luma=100.0,
     )
     assert live.result.verdict is Verdict.PASS, live.result
+    assert live.result.measures.get("beside_ratio", 0.0) < CONFIG.flash.max_beside_ratio  # the room beside it
     assert 0.0 <= live.offset_ms <= 150.0  # the rendered display latency is 60 ms
     assert replay.result.verdict is Verdict.FAIL, replay.result
     assert injected.result.verdict is Verdict.FAIL, injected.result
@@ -86,7 +87,10 @@ def test_flash_timing_print_filling_the_frame_responds_like_its_background(analy
     series = _series(analyzer, challenge, render_capture(flat, challenge))
     result = flash_timing(challenge, series, CONFIG.flash, face_luma=100.0)
     assert result.result.verdict is Verdict.FAIL
-    assert result.result.reasons == ("flash_background_responds_like_face",)
+    # The sheet beside the face answers our light as the face does (checked first), and so do the corners.
+    assert result.result.reasons == ("flash_lit_beside_face",)
+    assert result.result.measures["beside_ratio"] >= CONFIG.flash.max_beside_ratio
+    assert result.result.measures["face_background_ratio"] < CONFIG.flash.min_face_background_ratio
 
 
 @pytest.mark.parametrize("ambient", [0.25, 0.5, 1.5])

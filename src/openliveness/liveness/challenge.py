@@ -8,7 +8,7 @@ import secrets
 from openliveness.domain import LivenessOperationMode
 from openliveness.liveness.types import RGB, Challenge, FlashStep, MotionPrompt
 
-__all__ = ["PALETTE", "new_challenge"]
+__all__ = ["ISSUED_PROMPTS", "PALETTE", "new_challenge"]
 
 # Saturated colours far apart in chroma, so each step's reflection differs from its neighbours' in every channel
 # pair; no black (it lights nothing) and white only as the neutral lead-in.
@@ -20,6 +20,13 @@ PALETTE: tuple[RGB, ...] = (
     (0, 255, 255),
     (255, 0, 255),
 )
+
+# The prompts a new challenge draws from. `move_closer` stays in the protocol (clients handle it, the engine
+# still judges it) but is no longer issued: moving toward the camera displaces the nose off the face's plane only
+# by its offset from the optical axis, so its parallax does not separate prints from heads (tuning: heads 0.026
+# to 0.115, prints 0.024 to 0.066) and the decision fell back on flash shape, which a curved print can pass.
+# A turn's parallax separates them with margin (docs/liveness-engine.md).
+ISSUED_PROMPTS: tuple[MotionPrompt, ...] = (MotionPrompt.TURN_LEFT, MotionPrompt.TURN_RIGHT)
 
 _rng = secrets.SystemRandom()
 
@@ -46,6 +53,6 @@ def new_challenge(
         mode=mode,
         steps=flash,
         lead_in_ms=lead_in_ms,
-        motion=rng.choice(list(MotionPrompt)) if active else None,
+        motion=rng.choice(list(ISSUED_PROMPTS)) if active else None,
         motion_ms=motion_ms if active else 0,
     )

@@ -62,8 +62,18 @@ class FlashConfig:
     timing_pass_r2: float = 0.75
     timing_fail_r2: float = 0.4
     min_response: float = 0.02
+    # Per-step agreement (signals/flash_steps.py): a step agrees when the face's chroma during it is within this
+    # cosine of the direction the step's colour predicts (palette neighbours are 60 degrees apart: cosine 0.5).
+    step_min_cosine: float = 0.7
+    # Timing passes only when every checked step agrees and at least this many steps were checked; this many
+    # disagreeing steps (with a measurable response) fail it: lit by a sequence that is not ours.
+    min_steps_checked: int = 5
+    step_fail_disagreeing: int = 2
     # Face response over background response: a real face near the screen is lit far more than the room.
     min_face_background_ratio: float = 1.5
+    # Response beside the head at eye level (the smaller side) over the face's: tuning heads -1.1 to 0.35 (a
+    # wall 1 m behind gives about 0.2), prints with a margin and still photos 0.5 to 1.1.
+    max_beside_ratio: float = 0.5
     # Shape: relative irradiance curvature (centre minus sides) of the screen light over the face. On the
     # tuning face (simulated, all conditions) heads gave 0.197 to 0.45, prints below 0.08, screen replays (the
     # glass's specular lobe) up to 0.153.
@@ -133,8 +143,13 @@ class FusionConfig:
 
     require_parallax_in_passive_active: bool = True
     # PassiveActive: an inconclusive flash shape does not make the capture uncertain once parallax passed
-    # decisively (a turn); a shape failure still refuses.
+    # decisively (a turn)...
     shape_advisory_after_decisive_parallax: bool = True
+    # ...and a shape failure no longer refuses then either (a bona fide head that turned is not refused on a
+    # shape measurement that misread it; no print passes a turn's parallax).
+    shape_failure_refuses_after_decisive_parallax: bool = False
+    # Gates that leave flash timing readable: when only these trip, a timing failure is spoofface, not uncertain.
+    motion_gates: frozenset[str] = frozenset({"too_much_motion"})
 
 
 @dataclass(frozen=True, slots=True)

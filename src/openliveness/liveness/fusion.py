@@ -23,16 +23,18 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
     """First matching row wins (docs/liveness-engine.md, "Fusion"):
 
     1. integrity fails -> spoofface (an honest client cannot produce it);
-    2. a quality gate trips -> uncertain (the evidence cannot be read);
+    2. a quality gate trips -> uncertain (the evidence cannot be read), except that flash timing's failure
+       still refuses when the only gate is motion (it smears the shape, not the colour's timing);
     3. flash timing, flash shape, flash reflection or (PassiveActive) parallax fails -> spoofface;
-    4. any required signal inconclusive -> uncertain (in PassiveActive, flash shape is not required once
-       parallax passed decisively);
+    4. any required signal inconclusive -> uncertain (in PassiveActive, flash shape is not required, nor does
+       its failure count in row 3, once parallax passed decisively);
     5. otherwise realface: every required signal passed.
     """
     required = ["flash_timing", "flash_shape", "flash_reflection"]
     # Flash shape alone cannot separate prints from heads across faces. In PassiveActive, once parallax has
-    # passed decisively (a turn tracked by texture), shape is advisory: its failure still refuses (row 3), its
-    # inconclusive verdict no longer makes the capture uncertain. A shape pass never rescues a parallax failure.
+    # passed decisively (a turn tracked by texture: no print reaches it), shape is advisory: neither its
+    # inconclusive verdict nor its failure decides (replays and injections, which do turn, are refused by flash
+    # timing and reflection). A shape pass never rescues a parallax failure.
     checked = list(required)
     if mode is LivenessOperationMode.PASSIVE_ACTIVE and config.require_parallax_in_passive_active:
         required.append("parallax")
@@ -45,6 +47,8 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
             and par.measures.get("decisive", 0.0) >= 1.0
         ):
             required.remove("flash_shape")
+            if not config.shape_failure_refuses_after_decisive_parallax:
+                checked.remove("flash_shape")
 
     def reasons_of(names: list[str], verdict: Verdict) -> tuple[str, ...]:
         out: list[str] = []
@@ -58,6 +62,16 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
     if integrity is not None and integrity.verdict is Verdict.FAIL:
         return Fused(LivenessDecision.SPOOF_FACE, reasons_of(["integrity"], Verdict.FAIL))
     quality = signals.get("quality")
+    timing = signals.get("flash_timing")
+    if (
+        quality is not None
+        and set(quality.reasons) <= config.motion_gates
+        and timing is not None
+        and timing.verdict is Verdict.FAIL
+    ):
+        # Motion smears the regions' light (shape), not the face's colour answering our schedule: a timing
+        # failure under motion is still evidence of an attack (a replay of a moving head, a moving injection).
+        return Fused(LivenessDecision.SPOOF_FACE, timing.reasons)
     if quality is None or quality.verdict is not Verdict.PASS:
         return Fused(LivenessDecision.UNCERTAIN, quality.reasons if quality else ("no_face",))
     failed = reasons_of(checked, Verdict.FAIL)

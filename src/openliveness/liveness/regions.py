@@ -12,6 +12,7 @@ from .types import CaptureFrame
 
 __all__ = [
     "BACKGROUND",
+    "BESIDE",
     "CANONICAL_LANDMARKS",
     "CENTRAL",
     "FACE_REGIONS",
@@ -34,19 +35,22 @@ CANONICAL_LANDMARKS: FloatArray = np.array(
 # front of the face; forehead, nose and inner cheeks face it; the chin's underside turns down.
 FACE_REGIONS: dict[str, tuple[float, float, float]] = {
     "forehead": (0.0, -0.5, 0.14),
-    "forehead_left": (-0.45, -0.45, 0.1),
-    "forehead_right": (0.45, -0.45, 0.1),
     "nose": (0.0, 0.35, 0.1),
     "cheek_left": (-0.42, 0.55, 0.11),
     "cheek_right": (0.42, 0.55, 0.11),
     "side_left": (-0.85, 0.45, 0.09),
     "side_right": (0.85, 0.45, 0.09),
     "chin": (0.0, 1.4, 0.1),
+    # Beside the head at eye level, beyond a head's width: the room far behind a real head, but the same sheet
+    # or screen as the face when a print or a replay shows it with some margin.
+    "beside_left": (-1.85, 0.1, 0.15),
+    "beside_right": (1.85, 0.1, 0.15),
 }
 REGION_NAMES: tuple[str, ...] = (*FACE_REGIONS, "background")
 SKIN = ("forehead", "nose", "cheek_left", "cheek_right")
 CENTRAL = ("forehead", "nose", "cheek_left", "cheek_right")
 LATERAL = ("side_left", "side_right")
+BESIDE = ("beside_left", "beside_right")
 BACKGROUND = "background"
 
 # sRGB-ish decoding: light adds in linear units, and the screen's contribution is additive light.

@@ -8,15 +8,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import FlashConfig
-from ..regions import BACKGROUND, SKIN, RegionSeries
+from ..regions import BACKGROUND, BESIDE, SKIN, RegionSeries
 from ..types import Challenge
 from .base import SignalResult, Verdict, ramp
+from .flash_steps import step_agreement
+from .schedule_fit import ScheduleFit, fit_schedule, reduced_rss, screen_colours
 
 __all__ = ["FlashTiming", "fit_schedule", "flash_timing", "screen_colours"]
 
 FloatArray = npt.NDArray[np.float64]
-_EXPOSURE_SAMPLES = 5
-_WHITE = np.ones(3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,62 +25,6 @@ class FlashTiming:
 
     result: SignalResult
     offset_ms: float
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleFit:
-    r2: float
-    response: FloatArray  # per-channel log gain when the screen lights that channel
-    frames: int
-
-
-def screen_colours(challenge: Challenge, times_ms: FloatArray, offset_ms: float, exposure_ms: float) -> FloatArray:
-    """The screen colour (0..1 per channel) each frame saw, averaged over its exposure, if the frames were
-    taken `offset_ms` after the schedule's clock. White outside the colour steps (lead-in, motion phase)."""
-    colours = np.array([s.color for s in challenge.steps], dtype=np.float64).reshape(-1, 3) / 255.0
-    bounds = np.cumsum([challenge.lead_in_ms] + [s.duration_ms for s in challenge.steps]).astype(np.float64)
-    out = np.zeros((len(times_ms), 3), dtype=np.float64)
-    for k in range(_EXPOSURE_SAMPLES):
-        t = times_ms - offset_ms - exposure_ms * k / max(1, _EXPOSURE_SAMPLES - 1)
-        step = np.searchsorted(bounds, t, side="right") - 1
-        inside = (step >= 0) & (step < len(challenge.steps))
-        sample = np.tile(_WHITE, (len(t), 1))
-        sample[inside] = colours[step[inside]]
-        out += sample
-    return out / _EXPOSURE_SAMPLES
-
-
-def fit_schedule(observed: FloatArray, times_ms: FloatArray, expected: FloatArray) -> ScheduleFit | None:
-    """Fit log chromaticity = per-channel level + per-channel linear drift + response x screen colour.
-
-    Centring the log RGB across channels removes the exposure gain of each frame (auto-exposure); the drift
-    term absorbs slow white-balance adaptation. `r2` is the share of the remaining variance that the screen
-    schedule explains (partial R^2), which is what a replay for another schedule cannot reach."""
-    ok = np.all(np.isfinite(observed), axis=1) & np.all(observed > 0, axis=1)
-    if ok.sum() < 8:
-        return None
-    logs = np.log(observed[ok])
-    centred = logs - logs.mean(axis=1, keepdims=True)
-    tau = (times_ms[ok] - times_ms[ok].mean()) / 1000.0
-    s = expected[ok]
-    n = len(tau)
-    centring = np.eye(3) - 1.0 / 3.0
-    rows = []
-    for c in range(3):
-        level = np.zeros((n, 3))
-        level[:, c] = 1.0
-        drift = np.zeros((n, 3))
-        drift[:, c] = tau
-        lit = s * centring[c]  # column c' carries P[c, c'] * S[:, c']
-        rows.append(np.hstack([level, drift, lit]))
-    design = np.vstack(rows)
-    target = centred.T.reshape(-1)
-    reduced, *_ = np.linalg.lstsq(design[:, :6], target, rcond=None)
-    full, *_ = np.linalg.lstsq(design, target, rcond=None)
-    rss_reduced = float(((target - design[:, :6] @ reduced) ** 2).sum())
-    rss_full = float(((target - design @ full) ** 2).sum())
-    r2 = 0.0 if rss_reduced <= 1e-12 else max(0.0, 1.0 - rss_full / rss_reduced)
-    return ScheduleFit(r2=r2, response=full[6:], frames=n)
 
 
 def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig, *, face_luma: float) -> FlashTiming:
@@ -93,9 +37,10 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
     skin = np.nansum(series.regions(SKIN), axis=1)[window]
     skin[~np.all(np.isfinite(series.regions(SKIN)[window]), axis=(1, 2))] = np.nan
     best: tuple[float, ScheduleFit, float] | None = None
+    rss = reduced_rss(skin, times)
     for offset in np.arange(config.offset_min_ms, config.offset_max_ms + 1e-9, config.offset_step_ms):
         expected = screen_colours(challenge, times, float(offset), config.exposure_ms)
-        fit = fit_schedule(skin, times, expected)
+        fit = fit_schedule(skin, times, expected, rss_reduced=rss)
         if fit is None:
             continue
         # A fit in which the lit channels get darker is not a reflection of our screen.
@@ -108,6 +53,12 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
     offset, fit, r2 = best
     response = float(fit.response.mean())
     measures = {"r2": r2, "response": response, "offset_ms": offset, "frames": float(fit.frames)}
+    steps = step_agreement(challenge, skin, times, offset, config)
+    measures.update(
+        steps=float(steps.steps),
+        steps_disagreeing=float(steps.steps - steps.agreeing),
+        steps_min_cosine=steps.min_cosine,
+    )
 
     background = series.region(BACKGROUND)[window]
     bg_fit = fit_schedule(background, times, screen_colours(challenge, times, offset, config.exposure_ms))
@@ -118,13 +69,34 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
         ratio = response / max(bg_response, 0.25 * config.min_response)
         measures["face_background_ratio"] = ratio
 
+    at_offset = screen_colours(challenge, times, offset, config.exposure_ms)
+    beside = _beside_ratio(series, window, times, at_offset, response)
+    if beside is not None:
+        measures["beside_ratio"] = beside
+
     reasons: list[str] = []
     score = ramp(r2, config.timing_fail_r2, config.timing_pass_r2) * ramp(response, 0.0, config.min_response)
-    if r2 >= config.timing_pass_r2 and response >= config.min_response:
+    disagreeing = steps.steps - steps.agreeing
+    measurable = response >= config.min_response and r2 >= config.timing_fail_r2
+    if measurable and disagreeing >= config.step_fail_disagreeing:
+        # A measurable response in which several steps show another colour: lit by a sequence that is not ours.
+        verdict = Verdict.FAIL
+        reasons.append("flash_steps_mismatch")
+        score = min(score, 0.2)
+    elif measurable and beside is not None and beside >= config.max_beside_ratio:
+        # Our light reaches both sides of the head as strongly as the face: a sheet or a screen, not a room.
+        verdict = Verdict.FAIL
+        reasons.append("flash_lit_beside_face")
+        score = min(score, 0.2)
+    elif r2 >= config.timing_pass_r2 and response >= config.min_response:
         if ratio < config.min_face_background_ratio:
             verdict = Verdict.FAIL
             reasons.append("flash_background_responds_like_face")
             score = min(score, 0.2)
+        elif disagreeing > 0 or steps.steps < config.min_steps_checked:
+            verdict = Verdict.INCONCLUSIVE
+            reasons.append("flash_steps_weak")
+            score = min(score, 0.5)
         else:
             verdict = Verdict.PASS
     elif r2 < config.timing_fail_r2 or response < 0.5 * config.min_response:
@@ -138,3 +110,21 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
         verdict = Verdict.INCONCLUSIVE
         reasons.append("flash_timing_weak")
     return FlashTiming(SignalResult("flash_timing", verdict, score, tuple(reasons), measures), offset)
+
+
+def _beside_ratio(
+    series: RegionSeries, window: npt.NDArray[np.bool_], times: FloatArray, expected: FloatArray, response: float
+) -> float | None:
+    """The smaller response, over the face's, of the two regions beside the head at eye level (None when neither
+    is in the frame long enough or the face shows no response). A real head has the room behind it there (a wall
+    1 to 3 m away: a few to 20 percent of the face's response); a print or a screen with a margin has its own
+    surface on both sides, lit like the face. The smaller side, so that one side catching something near does
+    not count."""
+    if response <= 0:
+        return None
+    ratios = []
+    for name in BESIDE:
+        fit = fit_schedule(series.region(name)[window], times, expected)
+        if fit is not None:
+            ratios.append(float(fit.response.mean()) / response)
+    return min(ratios) if ratios else None

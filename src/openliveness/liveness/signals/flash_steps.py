@@ -1,0 +1,78 @@
+"""Per-step agreement of the face's colour with the server's schedule (part of flash timing).
+
+The timing fit's partial R^2 is one number for the whole flash, and its per-channel gains are free: a stream lit
+by *another* sequence that shares most steps with ours (a partial guess, or chance: six colours, and colours
+that share a channel, red and yellow, blue and cyan) is explained well enough, and the gains bend to make a
+wrong colour look like the right one. A live face lit by 5 of our 7 colours was accepted that way. Each step is
+separate evidence: with the gains fitted on the *other* steps (so a wrong step cannot bend them), the face's
+chroma during the step, against the white lead-in, must be closest to the step's own colour among the palette's
+and within `step_min_cosine` of it. A lit face agrees at every step (cosines 0.99 and up); a sequence that is
+not ours disagrees wherever its colour differs, so passing needs every colour right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..challenge import PALETTE
+from ..config import FlashConfig
+from ..types import Challenge
+from .schedule_fit import fit_schedule, screen_colours
+
+__all__ = ["StepAgreement", "step_agreement"]
+
+FloatArray = npt.NDArray[np.float64]
+_PALETTE = np.array(PALETTE, dtype=np.float64) / 255.0
+
+
+@dataclass(frozen=True, slots=True)
+class StepAgreement:
+    steps: int  # steps with a frame exposed fully inside them
+    agreeing: int  # steps whose chroma is closest to their own colour and within the cosine
+    min_cosine: float  # lowest cosine to the step's own colour
+
+
+def step_agreement(
+    challenge: Challenge, observed: FloatArray, times_ms: FloatArray, offset_ms: float, config: FlashConfig
+) -> StepAgreement:
+    """`observed`: the skin's linear RGB per frame (n, 3), NaN where untracked; `times_ms` its frame times.
+    A step counts when a frame's exposure lies inside it, half a transition guard from its edges."""
+    expected = screen_colours(challenge, times_ms, offset_ms, config.exposure_ms)
+    full = fit_schedule(observed, times_ms, expected)
+    if full is None:
+        return StepAgreement(0, 0, float("nan"))
+    guard = config.transition_guard_ms
+    start = float(challenge.lead_in_ms)
+    steps = agreeing = 0
+    cosines: list[float] = []
+    for index, step in enumerate(challenge.steps):
+        end = start + step.duration_ms
+        t = times_ms - offset_ms
+        inside = (t - config.exposure_ms >= start + guard * 0.5) & (t <= end - guard * 0.5)
+        # Leave the whole step out of the gains' fit (frames straddling its edges included), when the other
+        # steps still light and leave dark every channel (else its gain is not measured without this step).
+        near = (t + config.exposure_ms >= start) & (t - config.exposure_ms <= end)
+        start = end
+        others = [s.color for k, s in enumerate(challenge.steps) if k != index]
+        measured = all(any(c[ch] >= 128 for c in others) and any(c[ch] < 128 for c in others) for ch in range(3))
+        fit = fit_schedule(observed[~near], times_ms[~near], expected[~near]) if measured else full
+        if fit is None or not inside.any():
+            continue
+        residual = fit.unexplained(observed[inside], times_ms[inside])
+        residual = residual[np.all(np.isfinite(residual), axis=1)]
+        if not len(residual):
+            continue
+        chroma = residual.mean(axis=0)
+        # Light only adds: a negative gain would turn a colour around to match.
+        lit = _PALETTE * np.maximum(fit.response, 0.0)
+        lit -= lit.mean(axis=1, keepdims=True)
+        norms = np.linalg.norm(lit, axis=1) * float(np.linalg.norm(chroma))
+        cos = np.where(norms > 0, lit @ chroma / np.where(norms > 0, norms, 1.0), 0.0)
+        own = PALETTE.index(step.color)
+        steps += 1
+        cosines.append(float(cos[own]))
+        agreeing += bool(cos[own] >= config.step_min_cosine and int(np.argmax(cos)) == own)
+    return StepAgreement(steps, agreeing, min(cosines) if cosines else float("nan"))

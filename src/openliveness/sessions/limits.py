@@ -3,8 +3,9 @@ per client address, kept in the database so that every server process enforces t
 
 Each limit counts events in fixed windows and estimates the sliding window as the current window's count plus
 the previous window's count weighted by how much of it still overlaps (the "sliding window counter"): one row
-per key and window whatever the traffic, and an error of at most one window's skew. Counts are keyed by an HMAC
-of the subject, so the database holds neither addresses nor device ids.
+per key whatever the traffic, one statement per count, and an error of at most one window's skew. A limit
+guarding a write (sessions per device) is counted inside that write's transaction (`increment`). Counts are
+keyed by an HMAC of the subject, so the database holds neither addresses nor device ids.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Protocol
 
 from openliveness.errors import TooManyRequests
 from openliveness.metrics import RATE_LIMITED
+from openliveness.store.protocol import CounterIncrement
 
 __all__ = ["CounterStore", "Limit", "LimitPolicy", "RateLimiter"]
 
@@ -79,6 +81,23 @@ class RateLimiter:
             window_start, _ = self._window(limit)
             await self._store.add_to_counter(self._key(limit, subject), window_start, limit.window_seconds, 1)
 
+    def increment(self, limit: Limit, subject: str | None) -> CounterIncrement | None:
+        """A hit for the store to count inside the write it guards (see `raise_if_refused`); None if unlimited."""
+        if not limit.enabled or not subject:
+            return None
+        window_start, elapsed = self._window(limit)
+        return CounterIncrement(
+            key=self._key(limit, subject),
+            window_start=window_start,
+            window_seconds=limit.window_seconds,
+            allows=lambda current, previous: _allowed(limit, previous, current - 1, elapsed),
+        )
+
+    def raise_if_refused(self, limit: Limit, increment: CounterIncrement, counts: tuple[int, int]) -> None:
+        current, previous = counts
+        if not increment.allows(current, previous):
+            raise self._refusal(limit, previous, current, self._window(limit)[1])
+
     async def _count(self, limit: Limit, subject: str | None, *, amount: int) -> None:
         if not limit.enabled or not subject:
             return
@@ -87,12 +106,14 @@ class RateLimiter:
             self._key(limit, subject), window_start, limit.window_seconds, amount
         )
         # A hit is allowed when the events before it are under the limit; a check when one more would be.
-        before = current - amount
-        if _estimate(previous, before, elapsed, limit.window_seconds) < limit.max_events:
-            return
+        if not _allowed(limit, previous, current - amount, elapsed):
+            raise self._refusal(limit, previous, current, elapsed)
+
+    @staticmethod
+    def _refusal(limit: Limit, previous: int, current: int, elapsed: float) -> TooManyRequests:
         RATE_LIMITED.labels(limit=limit.name).inc()
         retry_after = _seconds_until_allowed(previous, current, elapsed, limit)
-        raise TooManyRequests(
+        return TooManyRequests(
             f"Too many requests for this device or address ({limit.name.replace('_', ' ')}); "
             f"retry after {retry_after} seconds.",
             retry_after_seconds=retry_after,
@@ -108,8 +129,9 @@ class RateLimiter:
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:48]
 
 
-def _estimate(previous: int, current: int, elapsed: float, window: int) -> float:
-    return previous * (1 - elapsed / window) + current
+def _allowed(limit: Limit, previous: int, before: int, elapsed: float) -> bool:
+    """Whether the sliding-window estimate of the events before this one is under the limit."""
+    return previous * (1 - elapsed / limit.window_seconds) + before < limit.max_events
 
 
 def _seconds_until_allowed(previous: int, current: int, elapsed: float, limit: Limit) -> int:

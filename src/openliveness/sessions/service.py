@@ -117,8 +117,6 @@ class SessionService:
     async def create(
         self, kind: SessionKind, params: SessionParameters, *, verify_image: bytes | None = None
     ) -> CreatedSession:
-        if self._limiter is not None:
-            await self._limiter.hit(self._limiter.policy.sessions_per_device, params.device_correlation_id)
         now = self._clock()
         stored_image = None
         if verify_image is not None:
@@ -142,7 +140,12 @@ class SessionService:
             verify_image_sha256=stored_image.sha256 if stored_image else None,
             reference_face=stored_image.face if stored_image else None,
         )
-        await self._store.create_session(session, stored_image)
+        limiter, increment = self._limiter, None
+        if limiter is not None:
+            increment = limiter.increment(limiter.policy.sessions_per_device, params.device_correlation_id)
+        counts = await self._store.create_session(session, stored_image, counter=increment)
+        if limiter is not None and increment is not None and counts is not None:
+            limiter.raise_if_refused(limiter.policy.sessions_per_device, increment, counts)
         return CreatedSession(session=session, auth_token=self._tokens.issue(session))
 
     async def get(self, kind: SessionKind, session_id: str) -> SessionView:

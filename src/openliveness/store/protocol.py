@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -16,15 +18,31 @@ from openliveness.domain import (
     StoredVerifyImage,
 )
 
-__all__ = ["AttemptRejected", "SessionStore"]
+__all__ = ["AttemptRejected", "CounterIncrement", "SessionStore"]
 
 
 class AttemptRejected(Exception):
     """`start_attempt` refused: the session is gone, its token has expired, or no attempts are left."""
 
 
+@dataclass(frozen=True, slots=True)
+class CounterIncrement:
+    """One more event on a rate-limit counter, in the same transaction as a write that happens only if
+    `allows(current, previous)` (the counts after the increment). See sessions/limits.py."""
+
+    key: str
+    window_start: int
+    window_seconds: int
+    allows: Callable[[int, int], bool]
+
+
 class SessionStore(Protocol):
-    async def create_session(self, session: SessionRecord, verify_image: StoredVerifyImage | None) -> None: ...
+    async def create_session(
+        self, session: SessionRecord, verify_image: StoredVerifyImage | None, *, counter: CounterIncrement | None = None
+    ) -> tuple[int, int] | None:
+        """Insert the session; with `counter`, count first and insert only if it allows. Returns the counter's
+        (current, previous) counts when one was given."""
+        ...
 
     async def get_session(self, session_id: str) -> SessionRecord | None: ...
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import case, delete, event, func, insert, literal, select, text, update
+from sqlalchemy import BigInteger, Integer, bindparam, case, delete, event, func, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -28,7 +28,7 @@ from openliveness.domain import (
     StoredVerifyImage,
 )
 from openliveness.store.batching import WriteBatcher, WriteJob
-from openliveness.store.protocol import AttemptRejected
+from openliveness.store.protocol import AttemptRejected, CounterIncrement
 from openliveness.store.tables import (
     UtcDateTime,
     api_keys,
@@ -91,6 +91,39 @@ def create_engine(url: str) -> AsyncEngine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _count_statement(dialect_insert: Any) -> Any:
+    """Add `amount` to a rate counter and return (this window, previous window), in one statement: the row rolls
+    over to the new window as it is hit. (A window ahead of ours was opened by a process whose clock runs ahead:
+    count into it rather than roll it back.) Built once per dialect, with parameters: compiled once."""
+    c = rate_counters.c
+    start, amount = bindparam("start", type_=BigInteger), bindparam("amount", type_=Integer)
+    current = c.window >= start
+    return (
+        dialect_insert(rate_counters)
+        .values(key=bindparam("key"), window=start, count=amount, previous=0)
+        .on_conflict_do_update(
+            index_elements=[c.key],
+            set_={
+                "previous": case((current, c.previous), (c.window == bindparam("before"), c.count), else_=0),
+                "count": case((current, c.count + amount), else_=amount),
+                "window": case((c.window > start, c.window), else_=start),
+            },
+        )
+        .returning(c.count, c.previous)
+    )
+
+
+_COUNT = {"postgresql": _count_statement(postgresql.insert), "sqlite": _count_statement(sqlite.insert)}
+
+
+async def _count(
+    conn: AsyncConnection, key: str, window_start: int, window_seconds: int, amount: int
+) -> tuple[int, int]:
+    params = {"key": key, "start": window_start, "before": window_start - window_seconds, "amount": amount}
+    count, previous = (await conn.execute(_COUNT[conn.dialect.name], params)).one()
+    return int(count), int(previous)
 
 
 async def _delete_sessions(conn: AsyncConnection, ids: list[str]) -> int:
@@ -241,7 +274,9 @@ class SqlStore:
 
     # -- sessions -------------------------------------------------------------------------------------------
 
-    async def create_session(self, session: SessionRecord, verify_image: StoredVerifyImage | None) -> None:
+    async def create_session(
+        self, session: SessionRecord, verify_image: StoredVerifyImage | None, *, counter: CounterIncrement | None = None
+    ) -> tuple[int, int] | None:
         values = {
             "id": session.id,
             "kind": session.kind.value,
@@ -263,13 +298,20 @@ class SqlStore:
             "result_audit_id": session.result_audit_id,
         }
 
-        async def job(conn: AsyncConnection) -> None:
+        async def job(conn: AsyncConnection) -> tuple[int, int] | None:
+            counts = None
+            if counter is not None:
+                # In the same transaction (and group commit) as the insert: a limited create costs no extra trip.
+                counts = await _count(conn, counter.key, counter.window_start, counter.window_seconds, 1)
+                if not counter.allows(*counts):
+                    return counts
             # Constant statements with the values as parameters: compiled once, not coerced per call.
             await conn.execute(_INSERT_SESSION, values)
             if verify_image is not None:
                 await conn.execute(_INSERT_VERIFY_IMAGE, self._verify_values(session.id, verify_image))
+            return counts
 
-        await self._write(job)
+        return await self._write(job)
 
     @staticmethod
     def _verify_values(session_id: str, image: StoredVerifyImage) -> dict[str, Any]:
@@ -531,30 +573,17 @@ class SqlStore:
     # -- rate limits ----------------------------------------------------------------------------------------
 
     async def add_to_counter(self, key: str, window_start: int, window_seconds: int, amount: int) -> tuple[int, int]:
-        windows = (window_start, window_start - window_seconds)
-        read = select(rate_counters.c.window, rate_counters.c.count).where(
-            rate_counters.c.key == key, rate_counters.c.window.in_(windows)
-        )
-
-        async def job(conn: AsyncConnection) -> dict[int, int]:
-            dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            upsert = (
-                dialect_insert(rate_counters)
-                .values(key=key, window=window_start, count=amount)
-                .on_conflict_do_update(
-                    index_elements=[rate_counters.c.key, rate_counters.c.window],
-                    set_={"count": rate_counters.c.count + amount},
-                )
-            )
-            await conn.execute(upsert)
-            return {window: count for window, count in await conn.execute(read)}
-
-        if amount:
-            counts = await self._write(job)
-        else:
+        c = rate_counters.c
+        if not amount:
             async with self._read() as conn:
-                counts = {window: count for window, count in await conn.execute(read)}
-        return counts.get(windows[0], 0), counts.get(windows[1], 0)
+                row = (await conn.execute(select(c.window, c.count, c.previous).where(c.key == key))).first()
+            if row is None:
+                return 0, 0
+            window, count, previous = row
+            if window >= window_start:
+                return count, previous
+            return (0, count) if window == window_start - window_seconds else (0, 0)
+        return await self._write(lambda conn: _count(conn, key, window_start, window_seconds, amount))
 
     # -- API keys -------------------------------------------------------------------------------------------
 

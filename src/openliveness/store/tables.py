@@ -157,13 +157,15 @@ api_keys = Table(
     Column("revoked_at", UtcDateTime()),
 )
 
-# Anti-hammer counters (sessions/limits.py): one row per limited key and fixed window; the key is a keyed hash, so
-# neither client addresses nor device ids are stored.
+# Anti-hammer counters (sessions/limits.py): one row per limited key holding the current fixed window's count and
+# the previous window's, so one upsert both counts and reads. The key is a keyed hash: neither client addresses
+# nor device ids are stored.
 rate_counters = Table(
     "rate_counters",
     metadata,
     Column("key", String(64), primary_key=True),
-    Column("window", BigInteger, primary_key=True),
+    Column("window", BigInteger, nullable=False),
     Column("count", Integer, nullable=False),
-    Index("ix_rate_counters_window", "window"),
+    Column("previous", Integer, nullable=False),
+    # No index on `window`: every count would maintain it, and only the purge (a scan every few minutes) reads it.
 )

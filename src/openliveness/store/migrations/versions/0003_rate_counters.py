@@ -19,11 +19,10 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("window", sa.BigInteger(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("key", "window", name="pk_rate_counters"),
+        sa.Column("previous", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_rate_counters"),
     )
-    op.create_index("ix_rate_counters_window", "rate_counters", ["window"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_rate_counters_window", table_name="rate_counters")
     op.drop_table("rate_counters")

@@ -9,17 +9,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 
+from openliveness.sessions.limits import LimitPolicy
+
 # Benchmarks measure throughput from one address with few device ids: the anti-hammer limits would refuse them.
-_LIMITS = (
-    "SESSIONS_PER_DEVICE",
-    "FAILED_ATTEMPTS_PER_DEVICE",
-    "FAILED_ATTEMPTS_PER_IP",
-    "ATTEMPTS_PER_IP",
-    "GUIDANCE_PER_IP",
-)
-_NO_LIMITS = {f"OPENLIVENESS_LIMIT_{name}": "0" for name in _LIMITS}
+_NO_LIMITS = {f"OPENLIVENESS_LIMIT_{f.name.upper()}": "0" for f in fields(LimitPolicy)}
 
 
 def _env(data_dir: Path, database_url: str | None, *, limits: bool = False) -> dict[str, str]:

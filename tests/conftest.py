@@ -106,13 +106,17 @@ async def api_key(services: Services) -> str:
     return (await services.keys.create("test")).key
 
 
+def asgi_client(services: Services, api_key: str | None = None, *, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """An in-process client on the app built from `services`, sending `api_key` and coming from `address`."""
+    transport = httpx.ASGITransport(app=create_app(services=services), client=(address, 40000))
+    headers = {"Ocp-Apim-Subscription-Key": api_key} if api_key else {}
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+
+
 @pytest.fixture
 async def client(services: Services, api_key: str) -> AsyncIterator[httpx.AsyncClient]:
     """An ASGI client on the app, sending a valid API key by default."""
-    transport = httpx.ASGITransport(app=create_app(services=services))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers={"Ocp-Apim-Subscription-Key": api_key}
-    ) as c:
+    async with asgi_client(services, api_key) as c:
         yield c
 
 

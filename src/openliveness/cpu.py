@@ -25,16 +25,13 @@ class CpuPool:
     async def run(self, stage: str, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> T:
         """Run `fn(*args)` in a worker thread once a slot is free; `stage` names it in the metrics."""
         CPU_QUEUE.inc()
-        queued = True
         try:
-            async with self._slots:
-                CPU_QUEUE.dec()
-                queued = False
-                started = time.perf_counter()
-                try:
-                    return await anyio.to_thread.run_sync(fn, *args)
-                finally:
-                    MODEL_LATENCY.labels(stage=stage).observe(time.perf_counter() - started)
+            await self._slots.acquire()
         finally:
-            if queued:  # cancelled while waiting
-                CPU_QUEUE.dec()
+            CPU_QUEUE.dec()  # got a slot, or cancelled while waiting
+        started = time.perf_counter()
+        try:
+            return await anyio.to_thread.run_sync(fn, *args)
+        finally:
+            MODEL_LATENCY.labels(stage=stage).observe(time.perf_counter() - started)
+            self._slots.release()

@@ -10,13 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from openliveness.api import create_app
 from openliveness.api.client_address import client_address
 from openliveness.services import Services, build_services
 from openliveness.settings import Settings
 from openliveness.vision import FaceAnalyzer
 from tests.api.test_client_protocol import BODY, V, bearer, capture_files, frames, new_session, small_jpeg, start
-from tests.conftest import TEST_SECRET, Clock
+from tests.conftest import TEST_SECRET, Clock, asgi_client
 
 __all__ = ["frames"]  # the photo-held-still capture fixture, reused
 
@@ -45,10 +44,7 @@ async def services(settings: Settings, analyzer: FaceAnalyzer, clock: Clock) -> 
 
 
 def client_from(services: Services, api_key: str, address: str) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=create_app(services=services), client=(address, 40000))
-    return httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers={"Ocp-Apim-Subscription-Key": api_key}
-    )
+    return asgi_client(services, api_key, address=address)
 
 
 def assert_429(response: httpx.Response) -> int:

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from openliveness.logs import JsonFormatter
 from openliveness.services import Services
 from tests.api.test_client_protocol import V, bearer, capture_files, frames, new_session, start
+from tests.conftest import asgi_client
 
 __all__ = ["frames"]
 
@@ -127,10 +128,7 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
 async def test_metrics_can_be_switched_off(services: Services, api_key: str) -> None:
     from dataclasses import replace as dc_replace
 
-    from openliveness.api import create_app
-
     off = dc_replace(services, settings=services.settings.model_copy(update={"metrics_enabled": False}))
-    transport = httpx.ASGITransport(app=create_app(services=off))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with asgi_client(off) as client:
         response = await client.get("/metrics")
     assert response.status_code == 404 and "openliveness_" not in response.text

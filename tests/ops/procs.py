@@ -9,28 +9,21 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from openliveness.sessions import ApiKeyService
+from openliveness.sessions.limits import LimitPolicy
 from openliveness.store import open_store
 from tests.conftest import TEST_SECRET, free_port
 
 __all__ = ["ServerProcess", "base_env", "capture_files_for", "create_key"]
 
 # Generous limits unless a test sets its own: load tests would otherwise meet them.
-_NO_LIMITS = {
-    f"OPENLIVENESS_LIMIT_{name}": "0"
-    for name in (
-        "SESSIONS_PER_DEVICE",
-        "FAILED_ATTEMPTS_PER_DEVICE",
-        "FAILED_ATTEMPTS_PER_IP",
-        "ATTEMPTS_PER_IP",
-        "GUIDANCE_PER_IP",
-    )
-}
+_NO_LIMITS = {f"OPENLIVENESS_LIMIT_{f.name.upper()}": "0" for f in fields(LimitPolicy)}
 
 
 def base_env(data_dir: Path, database_url: str, **settings: object) -> dict[str, str]:

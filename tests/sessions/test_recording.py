@@ -8,14 +8,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from openliveness.api import create_app
 from openliveness.evaluation.bundle import find_bundles, read_bundle
 from openliveness.services import Services, build_services
 from openliveness.settings import Settings
 from openliveness.vision import FaceAnalyzer
 from tests.api.test_client_protocol import V, bearer, capture_files, new_session, start
 from tests.api.test_client_protocol import frames as frames
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, asgi_client
 
 
 @pytest.fixture
@@ -29,10 +28,7 @@ async def recording(tmp_path: Path, analyzer: FaceAnalyzer) -> AsyncIterator[tup
     )
     services: Services = await build_services(settings, analyzer=analyzer)
     key = (await services.keys.create("rec")).key
-    transport = httpx.ASGITransport(app=create_app(services=services))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://t", headers={"Ocp-Apim-Subscription-Key": key}
-    ) as client:
+    async with asgi_client(services, key) as client:
         yield client, settings.data_dir / "recordings"
     await services.close()
 

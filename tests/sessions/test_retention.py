@@ -13,7 +13,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from openliveness.api import create_app
 from openliveness.liveness import Challenge
 from openliveness.services import Services, build_services
 from openliveness.settings import Settings
@@ -21,7 +20,7 @@ from openliveness.simulate import HeadModel, Species, simulate_capture
 from openliveness.store.tables import metadata
 from openliveness.vision import FaceAnalyzer
 from tests.api.test_client_protocol import V, bearer, start
-from tests.conftest import TEST_SECRET, Clock
+from tests.conftest import TEST_SECRET, Clock, asgi_client
 
 LIFETIME = timedelta(hours=48)
 WITH_VERIFY = f"{V}/detectLivenessWithVerify/singleModal"
@@ -84,10 +83,7 @@ def files_mentioning(root: Path, value: str) -> list[Path]:
 async def test_purge_leaves_nothing_of_an_expired_session(
     services: Services, api_key: str, clock: Clock, face_jpeg: bytes, sim_head: HeadModel, settings: Settings
 ) -> None:
-    transport = httpx.ASGITransport(app=create_app(services=services))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://t", headers={"Ocp-Apim-Subscription-Key": api_key}
-    ) as client:
+    async with asgi_client(services, api_key) as client:
         old = await full_session(client, face_jpeg, sim_head)
         clock.now += LIFETIME / 2
         young = await full_session(client, face_jpeg, sim_head)

@@ -6,10 +6,8 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
-from openliveness.api import create_app
 from openliveness.cpu import CpuPool
 from openliveness.domain import AuditEntryRecord, LivenessOperationMode, SessionImageRecord, SessionKind
 from openliveness.errors import ConcurrentOperationConflict, SessionNotFound, Unauthorized
@@ -18,7 +16,7 @@ from openliveness.sessions import SessionParameters, SessionService, TokenSigner
 from openliveness.sessions.reference import ReferenceFaceReader
 from openliveness.store import SqlStore
 from openliveness.vision import FaceAnalyzer, ImageLimits
-from tests.conftest import Clock
+from tests.conftest import Clock, asgi_client
 
 PARAMS = SessionParameters(operation_mode=LivenessOperationMode.PASSIVE, device_correlation_id="dev")
 
@@ -171,10 +169,7 @@ async def test_result_audit_and_image_over_http(services: Services, api_key: str
     image = SessionImageRecord(str(uuid.uuid4()), session.id, b"\xff\xd8 jpeg bytes", "image/jpeg", sessions.now())
     stored = await sessions.record_result(session, attempt, entry(session.id, image_id=image.id), image)
 
-    transport = httpx.ASGITransport(app=create_app(services=services))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://t", headers={"Ocp-Apim-Subscription-Key": api_key}
-    ) as client:
+    async with asgi_client(services, api_key) as client:
         base = "/face/v1.2-preview.1/detectLiveness/singleModal/sessions"
         got = (await client.get(f"{base}/{session.id}")).json()
         assert got["status"] == "ResultAvailable"

@@ -77,9 +77,7 @@ class RateLimiter:
         await self._count(limit, subject, amount=0)
 
     async def record(self, limit: Limit, subject: str | None) -> None:
-        if limit.enabled and subject:
-            window_start, _ = self._window(limit)
-            await self._store.add_to_counter(self._key(limit, subject), window_start, limit.window_seconds, 1)
+        await self._count(limit, subject, amount=1, enforce=False)
 
     def increment(self, limit: Limit, subject: str | None) -> CounterIncrement | None:
         """A hit for the store to count inside the write it guards (see `raise_if_refused`); None if unlimited."""
@@ -98,7 +96,7 @@ class RateLimiter:
         if not increment.allows(current, previous):
             raise self._refusal(limit, previous, current, self._window(limit)[1])
 
-    async def _count(self, limit: Limit, subject: str | None, *, amount: int) -> None:
+    async def _count(self, limit: Limit, subject: str | None, *, amount: int, enforce: bool = True) -> None:
         if not limit.enabled or not subject:
             return
         window_start, elapsed = self._window(limit)
@@ -106,7 +104,7 @@ class RateLimiter:
             self._key(limit, subject), window_start, limit.window_seconds, amount
         )
         # A hit is allowed when the events before it are under the limit; a check when one more would be.
-        if not _allowed(limit, previous, current - amount, elapsed):
+        if enforce and not _allowed(limit, previous, current - amount, elapsed):
             raise self._refusal(limit, previous, current, elapsed)
 
     @staticmethod

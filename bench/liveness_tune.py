@@ -1,11 +1,12 @@
 """Tune the liveness engine's thresholds on the TUNING face only (in-process, no HTTP).
 
-The tuning faces are `skimage.data.astronaut()` and two variants of it (mirrored; colour-shifted: darker, warmer
-skin), never the report faces of `bench/liveness_accuracy.py`. Seeds are below 10_000_000 (the report uses
-20_261_121 and up). Captures are rendered with `simulate_capture`, cached on disk (`--cache`), and evaluated with
-`LivenessEngine` directly; the script prints, per species, the decisions, the reasons of the non-expected
-decisions, and the distribution of each signal's statistic, which is what the thresholds in
-`liveness/config.py` were set from.
+The tuning faces are `skimage.data.astronaut()` and three variants of it (mirrored; colour-shifted: darker, warmer
+skin; the photo's surroundings, which become the room, darkened, so that the screen-lit face saturates), never
+the report faces of `bench/liveness_accuracy.py`. Every face is rendered in both modes. Seeds are below
+10_000_000 (the report uses 20_261_121 and up). Captures are rendered with `simulate_capture`, cached on disk
+(`--cache`), and evaluated with `LivenessEngine` directly; the script prints, per species, the decisions, the
+reasons of the non-expected decisions, and the distribution of each signal's statistic, which is what the
+thresholds in `liveness/config.py` were set from.
 
     python bench/liveness_tune.py [--per-species 60] [--jobs 2] [--cache /tmp/liveness_tune]
 """
@@ -29,22 +30,30 @@ SEED_BASE = 1_000_003
 _heads: list[Any] = []
 
 
-def tuning_faces() -> list[tuple[str, np.ndarray]]:
+def tuning_faces() -> list[tuple[str, np.ndarray, float]]:
+    """(name, photo, room gain): the room gain scales the photo's surroundings, which become the capture's room."""
     from skimage import data
 
     face = data.astronaut()
     mirrored = np.ascontiguousarray(face[:, ::-1])
     shifted = np.clip(face.astype(np.float32) * np.array([0.8, 0.62, 0.5]), 0, 255).astype(np.uint8)
-    return [("astronaut", face), ("astronaut_mirrored", mirrored), ("astronaut_dark_warm", shifted)]
+    return [
+        ("astronaut", face, 1.0),
+        ("astronaut_mirrored", mirrored, 1.0),
+        ("astronaut_dark_warm", shifted, 1.0),
+        # A dark room behind the head: auto-exposure meters the room and saturates the screen-lit face.
+        ("astronaut_dark_room", face, 0.15),
+    ]
 
 
 def _init() -> None:
-    from openliveness.simulate import build_head
+    from openliveness.simulate import build_head, darken_room
     from openliveness.vision import FaceAnalyzer
 
     analyzer = FaceAnalyzer.load()
-    for _, image in tuning_faces():
-        _heads.append(build_head(image, analyzer))
+    for _, image, room_gain in tuning_faces():
+        head = build_head(image, analyzer)
+        _heads.append(darken_room(head, room_gain) if room_gain != 1.0 else head)
 
 
 def _render(job: tuple[int, str, int, str, dict[str, Any]]) -> str:
@@ -56,9 +65,11 @@ def _render(job: tuple[int, str, int, str, dict[str, Any]]) -> str:
         return path
     rng = np.random.default_rng(seed)
     conditions = sample_conditions(rng, ConditionRanges(**options.get("ranges", {})))
-    mode = LivenessOperationMode.PASSIVE_ACTIVE if index % 2 else LivenessOperationMode.PASSIVE
+    # Every face in both modes: faces cycle fastest, modes alternate per round of faces.
+    mode = LivenessOperationMode.PASSIVE_ACTIVE if (index // len(_heads)) % 2 else LivenessOperationMode.PASSIVE
     challenge = random_challenge(rng, mode)
     head = _heads[index % len(_heads)]
+    face = tuning_faces()[index % len(_heads)][0]
     variant = options.get("variant") if species != "bona_fide" else None
     capture = simulate_capture(head, challenge, species, conditions=conditions, rng=rng, variant=variant)
     record = {
@@ -66,6 +77,7 @@ def _render(job: tuple[int, str, int, str, dict[str, Any]]) -> str:
         "index": index,
         "seed": seed,
         "mode": mode.value,
+        "face": face,
         "conditions": conditions,
         "challenge": challenge,
         "capture": capture,
@@ -99,7 +111,7 @@ def _evaluate(path: str) -> dict[str, Any]:
         "mode": record["mode"],
         "ambient": cond.ambient,
         "face_size": cond.face_size,
-        "face": ("astronaut", "astronaut_mirrored", "astronaut_dark_warm")[record["index"] % 3],
+        "face": record.get("face", "?"),
         "path": path,
         "decision": result.decision.value,
         "reasons": result.reasons,
@@ -129,6 +141,7 @@ STATS = (
     ("flash_timing", "response"),
     ("flash_shape", "relative_curvature"),
     ("flash_shape", "curvature_se"),
+    ("flash_shape", "edge_ratio"),
     ("flash_reflection", "slope"),
     ("flash_reflection", "unexplained"),
     ("flash_reflection", "share"),
@@ -165,7 +178,7 @@ def main() -> None:
         for i in range(args.per_species):
             seed = args.seed_base + 1009 * i + 101 * k
             assert seed < 10_000_000
-            jobs.append((i, species, seed, str(cache / f"{species}_{i:04d}_{seed}.pkl"), options))
+            jobs.append((i, species, seed, str(cache / f"{species}_{i:04d}_{seed}_v2.pkl"), options))
     started = time.monotonic()
     todo = [j for j in jobs if not Path(j[3]).exists()]
     if todo:
@@ -179,7 +192,7 @@ def main() -> None:
 
     if args.dump:
         Path(args.dump).write_text(json.dumps(rows, default=float))
-    print(f"tuning faces: {', '.join(n for n, _ in tuning_faces())}; {len(rows)} captures, seeds < 10_000_000")
+    print(f"tuning faces: {', '.join(n for n, _, _ in tuning_faces())}; {len(rows)} captures, seeds < 10_000_000")
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by[row["species"]].append(row)
@@ -218,6 +231,13 @@ def main() -> None:
             reasons = Counter(x for r in group if r["decision"] != "realface" for x in r["reasons"])
             listed = ", ".join(f"{k} {v}" for k, v in reasons.most_common())
             print(f"   {key:28s} {ok:3d} / {len(group):3d}   {listed}")
+    if rows:
+        print("\nby face (bona fide realface / n; attacks accepted / n):")
+        for face in sorted({r["face"] for r in rows}):
+            group = [r for r in rows if r["face"] == face]
+            bona_ok = [r["decision"] == "realface" for r in group if r["species"] == "bona_fide"]
+            attacks = [r["decision"] == "realface" for r in group if r["species"] != "bona_fide"]
+            print(f"   {face:24s} {sum(bona_ok):3d} / {len(bona_ok):3d}   {sum(attacks):3d} / {len(attacks):3d}")
     ms = sorted(r["ms"] for r in rows)
     print(f"\nengine time per capture: median {np.median(ms):.0f} ms, p95 {np.quantile(ms, 0.95):.0f} ms")
 

@@ -12,9 +12,10 @@ from openliveness.vision import FaceAnalyzer, embedding_distance
 
 from .config import EngineConfig
 from .fusion import fuse
-from .gates import quality_gates, white_luma
+from .gates import quality_gates
 from .regions import measure_regions
 from .signals import SignalResult, Verdict, flash_reflection, flash_shape, flash_timing, integrity, parallax
+from .signals.flash_timing import light_window_end_ms
 from .signals.parallax import tracked_parallax, yaw_of
 from .tracking import FaceTrack, Keyframe, track_faces
 from .types import Capture, CaptureFrame, Challenge, LivenessResult
@@ -53,13 +54,13 @@ class LivenessEngine:
             return self._result(challenge, signals, None), signals
 
         track = track_faces(self.analyzer, frames, challenge, cfg.tracking)
-        series = measure_regions(frames, track.landmarks)
+        series = measure_regions(frames, track.landmarks, until_ms=light_window_end_ms(challenge, cfg.flash))
         signals["quality"] = quality_gates(challenge, frames, track, series, cfg.quality)
         best = _best_frame(challenge, frames, track)
         if not track.detected:
             return self._result(challenge, signals, best), signals
 
-        timing = flash_timing(challenge, series, cfg.flash, face_luma=white_luma(challenge, series))
+        timing = flash_timing(challenge, series, cfg.flash)
         signals["flash_timing"] = timing.result
         signals["flash_shape"] = flash_shape(challenge, series, timing.offset_ms, cfg.flash)
         signals["flash_reflection"] = flash_reflection(challenge, frames, track.landmarks, timing.offset_ms, cfg.flash)

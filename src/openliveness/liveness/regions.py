@@ -15,6 +15,7 @@ __all__ = [
     "BESIDE",
     "CANONICAL_LANDMARKS",
     "CENTRAL",
+    "EDGES",
     "FACE_REGIONS",
     "LATERAL",
     "SKIN",
@@ -41,6 +42,12 @@ FACE_REGIONS: dict[str, tuple[float, float, float]] = {
     "side_left": (-0.85, 0.45, 0.09),
     "side_right": (0.85, 0.45, 0.09),
     "chin": (0.0, 1.4, 0.1),
+    # The face's outline, from the eyes' level to the mouth's, both sides: a head turns away from the screen to a
+    # grazing angle there (or ends, and the far room shows); a sheet carrying the face goes on facing it.
+    "edge_left_upper": (-1.3, 0.15, 0.15),
+    "edge_left_lower": (-1.3, 0.85, 0.15),
+    "edge_right_upper": (1.3, 0.15, 0.15),
+    "edge_right_lower": (1.3, 0.85, 0.15),
     # Beside the head at eye level, beyond a head's width: the room far behind a real head, but the same sheet
     # or screen as the face when a print or a replay shows it with some margin.
     "beside_left": (-1.85, 0.1, 0.15),
@@ -51,11 +58,19 @@ SKIN = ("forehead", "nose", "cheek_left", "cheek_right")
 CENTRAL = ("forehead", "nose", "cheek_left", "cheek_right")
 LATERAL = ("side_left", "side_right")
 BESIDE = ("beside_left", "beside_right")
+EDGES = (("edge_left_upper", "edge_left_lower"), ("edge_right_upper", "edge_right_lower"))
 BACKGROUND = "background"
 
 # sRGB-ish decoding: light adds in linear units, and the screen's contribution is additive light.
 _LINEAR_LUT = ((np.arange(256, dtype=np.float64) / 255.0) ** 2.2).astype(np.float32)
 _BACKGROUND_FRACTION = 0.18
+# A pixel at or above this in some channel is taken as saturated (JPEG rings a little below 255).
+_SATURATED = 250
+# Regions whose worst frames saturate more of their pixels than this are measured on their darker pixels only,
+# with this margin of ranks kept clear of the saturated ones, and never on fewer than `_MIN_KEPT` of them.
+_SATURATION_TOLERATED = 0.01
+_RANK_MARGIN = 0.05
+_MIN_KEPT = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +109,11 @@ def similarity(src: FloatArray, dst: FloatArray) -> FloatArray:
     return out
 
 
-def measure_regions(frames: Sequence[CaptureFrame], landmarks: FloatArray) -> RegionSeries:
-    """Measure every frame's regions where its (tracked) landmarks place them."""
+def measure_regions(
+    frames: Sequence[CaptureFrame], landmarks: FloatArray, *, until_ms: float = float("inf")
+) -> RegionSeries:
+    """Measure every frame's regions where its (tracked) landmarks place them, up to `until_ms` (later frames
+    stay NaN: PassiveActive's motion phase has no light to read, and a third of its frames)."""
     n = len(frames)
     linear = np.full((n, len(REGION_NAMES), 3), np.nan, dtype=np.float64)
     luma = np.full(n, np.nan, dtype=np.float64)
@@ -104,32 +122,68 @@ def measure_regions(frames: Sequence[CaptureFrame], landmarks: FloatArray) -> Re
     centres = np.array([FACE_REGIONS[k][:2] for k in names], dtype=np.float64)
     halves = np.array([FACE_REGIONS[k][2] for k in names], dtype=np.float64)
     skin_idx = [names.index(k) for k in SKIN]
+    edge_idx = {names.index(k) for side in EDGES for k in side}
+    patches: list[list[npt.NDArray[np.uint8] | None]] = [[None] * len(names) for _ in range(n)]
+    saturated = np.zeros((n, len(names)), dtype=np.float64)
     for i, frame in enumerate(frames):
         image = frame.image
         h, w = image.shape[:2]
         pts = landmarks[i]
-        if not np.all(np.isfinite(pts)):
+        if frame.timestamp_ms > until_ms or not np.all(np.isfinite(pts)):
             continue
         m = similarity(CANONICAL_LANDMARKS, pts)
         scale = float(np.hypot(m[0, 0], m[1, 0]))
         placed = centres @ m[:, :2].T + m[:, 2]
+        half = (halves * scale)[:, None]
+        # Bounds of every region at once (rounding in numpy, not per call: this loop runs ~600 times a capture).
+        lo = np.rint(placed - half).astype(np.int64)
+        hi = np.rint(placed + half).astype(np.int64) + 1
         skin_pixels: list[npt.NDArray[np.uint8]] = []
-        for r, ((cx, cy), half) in enumerate(zip(placed, halves * scale, strict=True)):
-            x0, x1 = max(0, round(cx - half)), min(w, round(cx + half) + 1)
-            y0, y1 = max(0, round(cy - half)), min(h, round(cy + half) + 1)
+        for r, (x0, y0, x1, y1) in enumerate(np.concatenate([lo, hi], axis=1).tolist()):
+            x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
-            patch = image[y0:y1, x0:x1]
-            linear[i, r] = _LINEAR_LUT[patch].reshape(-1, 3).mean(axis=0)
+            # The outline regions are large and only feed one ratio: every other pixel is plenty.
+            stride = 2 if r in edge_idx else 1
+            patch = image[y0:y1:stride, x0:x1:stride].reshape(-1, 3)
+            patches[i][r] = patch
+            linear[i, r] = _LINEAR_LUT[patch].sum(axis=0) / len(patch)
+            if patch.max() >= _SATURATED:  # one cheap pass first: most regions never saturate
+                saturated[i, r] = np.count_nonzero(patch.max(axis=1) >= _SATURATED) / len(patch)
             if r in skin_idx:
-                skin_pixels.append(patch.reshape(-1, 3))
+                skin_pixels.append(patch)
         if skin_pixels:
             px = np.concatenate(skin_pixels).astype(np.float32)
             luma[i] = float((px @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).mean())
-            clipped[i] = float(np.mean((px.max(axis=1) >= 250) | (px.max(axis=1) <= 5)))
+            clipped[i] = float(np.mean((px.max(axis=1) >= _SATURATED) | (px.max(axis=1) <= 5)))
         linear[i, -1] = _background(image, pts, scale)
+    for r in range(len(names)):
+        # The worst frames but one in ten (auto-exposure overshoots for a frame or two at the start).
+        worst = float(np.quantile(saturated[:, r], 0.9)) if n else 0.0
+        if worst > _SATURATION_TOLERATED:
+            keep = max(1.0 - worst - _RANK_MARGIN, _MIN_KEPT)
+            linear[:, r] = _unsaturated_means([p[r] for p in patches], keep)
     times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
     return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=clipped)
+
+
+def _unsaturated_means(patches: Sequence[npt.NDArray[np.uint8] | None], keep: float) -> FloatArray:
+    """Mean linear RGB of each frame's darker `keep` share of the region's pixels, ranked by brightness.
+
+    A saturated channel caps the region's mean exactly where the light is strongest, which bends every ratio
+    the signals take (white-lit over step-lit, face over background). Ranking pixels by brightness is the same
+    ranking under any light that scales the region uniformly (skin's chroma varies little within a region), so
+    the darker share is the same pixels in every frame, and none of them saturates in any frame when `keep`
+    stays below the worst frame's unsaturated share."""
+    out = np.full((len(patches), 3), np.nan, dtype=np.float64)
+    for i, patch in enumerate(patches):
+        if patch is None:
+            continue
+        count = max(1, int(keep * len(patch)))
+        brightness = patch.astype(np.int16).sum(axis=1)
+        darker = np.argpartition(brightness, count - 1)[:count]
+        out[i] = _LINEAR_LUT[patch[darker]].mean(axis=0)
+    return out
 
 
 def _background(image: npt.NDArray[np.uint8], pts: FloatArray, iod: float) -> FloatArray:

@@ -2,7 +2,7 @@
 
 from .client import CheckResult, run_simulated_check, upload_capture
 from .conditions import ConditionRanges, Conditions, conditions_to_json, sample_conditions
-from .head import HeadModel, build_head
+from .head import HeadModel, build_head, darken_room
 from .simulator import ATTACK_SPECIES, VARIANTS, SimulatedCapture, Species, random_challenge, simulate_capture
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Species",
     "build_head",
     "conditions_to_json",
+    "darken_room",
     "random_challenge",
     "run_simulated_check",
     "sample_conditions",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import cv2
@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from openliveness.vision.types import DetectedFace, RGBImage
 
-__all__ = ["IOD_CM", "HeadModel", "build_head", "srgb_to_linear"]
+__all__ = ["IOD_CM", "HeadModel", "build_head", "darken_room", "srgb_to_linear"]
 
 F32 = NDArray[np.float32]
 
@@ -178,3 +178,15 @@ def _face_geometry(
     norm = np.sqrt(nx * nx + ny * ny + 1.0)
     geometry = np.stack([depth, weight, nx / norm, ny / norm], axis=-1).astype(np.float32)
     return np.ascontiguousarray(geometry), origin, ppc, roll
+
+
+def darken_room(head: HeadModel, gain: float) -> HeadModel:
+    """The same head in front of a room `gain` times as bright: the photo's surroundings, which become the room
+    (and what a turning head uncovers), scaled. A dark room behind a screen-lit face is the case where
+    auto-exposure meters the room and saturates the face."""
+    on_head = head.geometry[..., 1:2]
+    return replace(
+        head,
+        albedo=(head.albedo * (on_head + (1.0 - on_head) * np.float32(gain))).astype(np.float32),
+        background=(head.background * np.float32(gain)).astype(np.float32),
+    )

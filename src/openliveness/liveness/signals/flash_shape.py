@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import FlashConfig
-from ..regions import CENTRAL, LATERAL, RegionSeries
+from ..regions import CENTRAL, EDGES, LATERAL, RegionSeries
 from ..types import Challenge
 from .base import SignalResult, Verdict, ramp
 
@@ -20,27 +20,32 @@ FloatArray = npt.NDArray[np.float64]
 
 def shape_samples(
     challenge: Challenge, series: RegionSeries, offset_ms: float, config: FlashConfig
-) -> list[tuple[float, float, float]]:
-    """One (horizontal curvature, vertical curvature, level) per colour step and unlit channel.
+) -> list[tuple[float, float, float, float]]:
+    """One (horizontal curvature, vertical curvature, level, edge) per colour step and unlit channel.
 
     In a channel the step leaves dark, white-lit minus step-lit light is exactly the screen's share, and the
     ratio of the two cancels the skin's albedo (and the print's ink). The step's lit channels are lit the same
     in both, so their ratio is the exposure change, which is taken out. What is left per region is
     log(1 + q), q = screen irradiance / ambient irradiance; q's relative centre-minus-sides difference follows
-    the surface's curvature; a plane, even tilted, gives a linear gradient that the symmetric difference cancels."""
+    the surface's curvature; a plane, even tilted, gives a linear gradient that the symmetric difference cancels.
+    `edge` is q at the face's outline on its less lit side (NaN when off the frame)."""
     times = series.times_ms
     guard = config.transition_guard_ms
     white_mask = (times >= config.lead_in_settle_ms) & (times + guard <= challenge.lead_in_ms + offset_ms)
     if white_mask.sum() < 2:
         return []
     names = (*CENTRAL, *LATERAL, "chin")
-    values = series.regions(names)
-    white = np.nanmean(values[white_mask], axis=0)
-    if not np.all(np.isfinite(white)) or np.any(white <= 0):
+    edges = [name for side in EDGES for name in side]
+    values = series.regions((*names, *edges))
+    with warnings.catch_warnings():
+        # A region missing from every frame of a phase gives NaN (checked below), not a warning.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        white = np.nanmean(values[white_mask], axis=0)
+    if not np.all(np.isfinite(white[: len(names)])) or np.any(white[: len(names)] <= 0):
         return []
-    samples: list[tuple[float, float, float]] = []
+    samples: list[tuple[float, float, float, float]] = []
     start = float(challenge.lead_in_ms)
-    nc, nl = len(CENTRAL), len(LATERAL)
+    nc, nl, nr = len(CENTRAL), len(LATERAL), len(names)
     for step in challenge.steps:
         end = start + step.duration_ms
         mask = (times - offset_ms - config.exposure_ms >= start + guard * 0.5) & (
@@ -50,25 +55,27 @@ def shape_samples(
         if mask.sum() < 1:
             continue
         with warnings.catch_warnings():
-            # A region missing from every frame of the step gives NaN (checked just below), not a warning.
             warnings.simplefilter("ignore", RuntimeWarning)
             lit = np.nanmean(values[mask], axis=0)
-        if not np.all(np.isfinite(lit)) or np.any(lit <= 0):
+            log_ratio = np.log(white) - np.log(lit)
+        if not np.all(np.isfinite(lit[:nr])) or np.any(lit[:nr] <= 0):
             continue
-        log_ratio = np.log(white) - np.log(lit)
         on = [c for c in range(3) if step.color[c] >= 128]
         off = [c for c in range(3) if step.color[c] < 128]
         if not on or not off:
             continue
-        exposure = log_ratio[:, on].mean(axis=1)
+        exposure = log_ratio[:nr, on].mean(axis=1)
+        edge_exposure = log_ratio[nr:, on].mean(axis=1)
         for c in off:
             # Back from log(1 + q) to q, the screen-to-ambient irradiance ratio: its relative falloff from the
             # centre to the sides is the geometry alone, whatever the screen's strength against the room.
-            q = np.expm1(log_ratio[:, c] - exposure)
+            q = np.expm1(log_ratio[:nr, c] - exposure)
             centre = float(q[:nc].mean())
             sides = float(q[nc : nc + nl].mean())
             nose, forehead, chin = float(q[1]), float(q[0]), float(q[-1])
-            samples.append((centre - sides, nose - 0.5 * (forehead + chin), centre))
+            q_edges = np.expm1(log_ratio[nr:, c] - edge_exposure).reshape(len(EDGES), -1).mean(axis=1)
+            edge = float(np.min(q_edges)) if np.all(np.isfinite(q_edges)) else float("nan")
+            samples.append((centre - sides, nose - 0.5 * (forehead + chin), centre, edge))
     return samples
 
 
@@ -95,6 +102,14 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     per_sample = arr[:, 0] / np.maximum(arr[:, 2], np.expm1(config.min_response))
     measures["curvature_se"] = float(1.4826 * np.median(np.abs(per_sample - relative)) / np.sqrt(len(per_sample)))
     score = ramp(relative, config.shape_fail, config.shape_pass)
+    edges = arr[np.isfinite(arr[:, 3])]
+    if len(edges) >= 3:
+        # The face's outline lit like its centre: a sheet carrying the face, not a head turning away from the
+        # screen. Only refuses (a print cut along the face's outline shows the room there, as a head does).
+        edge = float(np.median(edges[:, 3] / np.maximum(edges[:, 2], np.expm1(config.min_response))))
+        measures["edge_ratio"] = edge
+        if edge >= config.shape_edge_fail:
+            return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), ("flash_shape_sheet",), measures)
     if relative >= config.shape_pass:
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:

@@ -27,11 +27,17 @@ class FlashTiming:
     offset_ms: float
 
 
-def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig, *, face_luma: float) -> FlashTiming:
+def light_window_end_ms(challenge: Challenge, config: FlashConfig) -> float:
+    """The last capture time at which our screen's light can still be seen on the face (the latest display
+    latency, plus the camera's exposure and a margin): no signal reads the regions' light beyond it."""
+    return challenge.flash_end_ms + config.offset_max_ms + 200.0
+
+
+def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig) -> FlashTiming:
     """Search the bounded offset window for the best fit of the skin's colour to the schedule, then compare
     the face's response with the background's at that offset."""
     window = (series.times_ms >= config.lead_in_settle_ms) & (
-        series.times_ms <= challenge.flash_end_ms + config.offset_max_ms + 200.0
+        series.times_ms <= light_window_end_ms(challenge, config)
     )
     times = series.times_ms[window]
     skin = np.nansum(series.regions(SKIN), axis=1)[window]
@@ -100,12 +106,10 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
         else:
             verdict = Verdict.PASS
     elif r2 < config.timing_fail_r2 or response < 0.5 * config.min_response:
-        if face_luma >= config.drowned_luma:
-            verdict = Verdict.INCONCLUSIVE
-            reasons.append("flash_drowned_by_ambient_light")
-        else:
-            verdict = Verdict.FAIL
-            reasons.append("flash_timing_mismatch" if response >= 0.5 * config.min_response else "flash_no_response")
+        # No answer to our schedule, or an answer to another one. A room bright enough to drown a screen at
+        # arm's length (direct sunlight) lands here too: outside the supported range, refused, not guessed at.
+        verdict = Verdict.FAIL
+        reasons.append("flash_timing_mismatch" if response >= 0.5 * config.min_response else "flash_no_response")
     else:
         verdict = Verdict.INCONCLUSIVE
         reasons.append("flash_timing_weak")

@@ -1,0 +1,50 @@
+"""Region measurements stay proportional to the light when part of a region saturates."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from openliveness.liveness.regions import CANONICAL_LANDMARKS, REGION_NAMES, SKIN, measure_regions
+from openliveness.liveness.types import CaptureFrame
+
+SIZE = (240, 320)
+IOD = 60.0
+LANDMARKS = CANONICAL_LANDMARKS * IOD + np.array([160.0, 100.0])
+
+
+def _frame(albedo: np.ndarray, light: np.ndarray, t: float) -> CaptureFrame:
+    linear = np.clip(albedo * light, 0.0, 1.0)
+    return CaptureFrame(image=np.round(255.0 * linear ** (1 / 2.2)).astype(np.uint8), timestamp_ms=t, step_index=None)
+
+
+def _skin_means(frames: list[CaptureFrame]) -> np.ndarray:
+    series = measure_regions(frames, np.repeat(LANDMARKS[None], len(frames), axis=0))
+    return series.linear[:, [REGION_NAMES.index(name) for name in SKIN]]
+
+
+def test_saturated_red_does_not_bend_the_ratio_between_two_lights() -> None:
+    """Warm skin under the white screen: a third of the pixels clip in red. The white-lit over the half-lit
+    measurement must still be the light's ratio (2) in every channel, as the flash signals assume; a plain mean
+    over the region gives about 1.9 in red."""
+    rng = np.random.default_rng(3)
+    texture = rng.uniform(0.55, 1.0, SIZE)[..., None]
+    albedo = (texture * np.array([0.9, 0.55, 0.45])).astype(np.float64)
+    white = np.array([1.35, 1.35, 1.35])
+    frames = [_frame(albedo, white * (1.0 if i % 2 == 0 else 0.5), 40.0 * i) for i in range(10)]
+    assert np.mean(np.asarray(frames[0].image)[..., 0] >= 250) > 0.25  # the red channel saturates
+    means = _skin_means(frames)
+    ratio = means[0::2].mean(axis=0) / means[1::2].mean(axis=0)
+    np.testing.assert_allclose(ratio, 2.0, rtol=0.03)
+
+
+def test_unsaturated_regions_keep_their_plain_mean() -> None:
+    rng = np.random.default_rng(4)
+    albedo = rng.uniform(0.2, 0.6, (*SIZE, 3))
+    frames = [_frame(albedo, np.array([1.0, 0.9, 0.8]), 40.0 * i) for i in range(4)]
+    means = _skin_means(frames)
+    forehead = means[0, 0]
+    x, y = LANDMARKS[:2].mean(axis=0) + np.array([0.0, -0.5]) * IOD
+    half = 0.14 * IOD
+    patch = np.asarray(frames[0].image)[round(y - half) : round(y + half) + 1, round(x - half) : round(x + half) + 1]
+    expected = ((patch.reshape(-1, 3) / 255.0) ** 2.2).mean(axis=0)
+    np.testing.assert_allclose(forehead, expected, rtol=1e-4)

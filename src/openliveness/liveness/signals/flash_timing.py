@@ -36,9 +36,7 @@ def light_window_end_ms(challenge: Challenge, config: FlashConfig) -> float:
 def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig) -> FlashTiming:
     """Search the bounded offset window for the best fit of the skin's colour to the schedule, then compare
     the face's response with the background's at that offset."""
-    window = (series.times_ms >= config.lead_in_settle_ms) & (
-        series.times_ms <= light_window_end_ms(challenge, config)
-    )
+    window = (series.times_ms >= config.lead_in_settle_ms) & (series.times_ms <= light_window_end_ms(challenge, config))
     times = series.times_ms[window]
     skin = np.nansum(series.regions(SKIN), axis=1)[window]
     skin[~np.all(np.isfinite(series.regions(SKIN)[window]), axis=(1, 2))] = np.nan

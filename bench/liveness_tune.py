@@ -28,6 +28,7 @@ import numpy as np
 SPECIES = ("bona_fide", "print", "replay", "injection", "photo_still")
 SEED_BASE = 1_000_003
 _heads: list[Any] = []
+_face_names: list[str] = []
 
 
 def tuning_faces() -> list[tuple[str, np.ndarray, float]]:
@@ -51,7 +52,8 @@ def _init() -> None:
     from openliveness.vision import FaceAnalyzer
 
     analyzer = FaceAnalyzer.load()
-    for _, image, room_gain in tuning_faces():
+    for name, image, room_gain in tuning_faces():
+        _face_names.append(name)
         head = build_head(image, analyzer)
         _heads.append(darken_room(head, room_gain) if room_gain != 1.0 else head)
 
@@ -69,7 +71,7 @@ def _render(job: tuple[int, str, int, str, dict[str, Any]]) -> str:
     mode = LivenessOperationMode.PASSIVE_ACTIVE if (index // len(_heads)) % 2 else LivenessOperationMode.PASSIVE
     challenge = random_challenge(rng, mode)
     head = _heads[index % len(_heads)]
-    face = tuning_faces()[index % len(_heads)][0]
+    face = _face_names[index % len(_heads)]
     variant = options.get("variant") if species != "bona_fide" else None
     capture = simulate_capture(head, challenge, species, conditions=conditions, rng=rng, variant=variant)
     record = {

@@ -94,19 +94,20 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     if level < config.min_response:
         return SignalResult("flash_shape", Verdict.INCONCLUSIVE, 0.0, ("flash_shape_unmeasurable",), measures)
     # Relative curvature: the geometry's falloff, independent of how bright the screen is against the room.
-    relative = float(np.median(arr[:, 0] / np.maximum(arr[:, 2], np.expm1(config.min_response))))
+    centre = np.maximum(arr[:, 2], np.expm1(config.min_response))
+    per_sample = arr[:, 0] / centre
+    relative = float(np.median(per_sample))
     measures["relative_curvature"] = relative
     # Diagnostic, not used in the verdict: the statistic's standard error from the spread of the per-sample
     # ratios (robust: 1.4826 x median absolute deviation over sqrt(n)). On the tuning set the bona fide captures
     # left in the weak band have small errors (0.003 to 0.03): their low curvature is measured, not noise.
-    per_sample = arr[:, 0] / np.maximum(arr[:, 2], np.expm1(config.min_response))
     measures["curvature_se"] = float(1.4826 * np.median(np.abs(per_sample - relative)) / np.sqrt(len(per_sample)))
     score = ramp(relative, config.shape_fail, config.shape_pass)
-    edges = arr[np.isfinite(arr[:, 3])]
-    if len(edges) >= 3:
+    edge_ratios = (arr[:, 3] / centre)[np.isfinite(arr[:, 3])]
+    if len(edge_ratios) >= 3:
         # The face's outline lit like its centre: a sheet carrying the face, not a head turning away from the
         # screen. Only refuses (a print cut along the face's outline shows the room there, as a head does).
-        edge = float(np.median(edges[:, 3] / np.maximum(edges[:, 2], np.expm1(config.min_response))))
+        edge = float(np.median(edge_ratios))
         measures["edge_ratio"] = edge
         if edge >= config.shape_edge_fail:
             return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), ("flash_shape_sheet",), measures)

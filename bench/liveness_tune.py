@@ -47,12 +47,24 @@ def tuning_faces() -> list[tuple[str, np.ndarray, float]]:
     ]
 
 
-def _init() -> None:
+def selected_faces(
+    faces: tuple[str, ...] = (), room_gain_override: float | None = None
+) -> list[tuple[str, np.ndarray, float]]:
+    """The tuning faces named in `faces` (all when empty), with their room gain replaced when one is given."""
+    chosen = [f for f in tuning_faces() if not faces or f[0] in faces]
+    if not chosen:
+        raise SystemExit(f"no tuning face among {faces}; choose from {[f[0] for f in tuning_faces()]}")
+    if room_gain_override is None:
+        return chosen
+    return [(f"{name}@room{room_gain_override:g}", image, room_gain_override) for name, image, _ in chosen]
+
+
+def _init(faces: tuple[str, ...] = (), room_gain_override: float | None = None) -> None:
     from openliveness.simulate import build_head, darken_room
     from openliveness.vision import FaceAnalyzer
 
     analyzer = FaceAnalyzer.load()
-    for name, image, room_gain in tuning_faces():
+    for name, image, room_gain in selected_faces(faces, room_gain_override):
         _face_names.append(name)
         head = build_head(image, analyzer)
         _heads.append(darken_room(head, room_gain) if room_gain != 1.0 else head)
@@ -163,6 +175,8 @@ def main() -> None:
     parser.add_argument("--ambient", help="LO,HI ambient range instead of the default (e.g. 0.2,0.6: dim rooms)")
     parser.add_argument("--face-size", help="LO,HI face size range (e.g. 0.22,0.3: small faces)")
     parser.add_argument("--seed-base", type=int, default=SEED_BASE, help="another tuning seed set (< 10_000_000)")
+    parser.add_argument("--faces", default="", help="only these tuning faces (comma-separated names)")
+    parser.add_argument("--room-gain", type=float, help="darken every face's room by this gain (e.g. 0.06)")
     args = parser.parse_args()
     options: dict[str, Any] = {"ranges": {}}
     if args.variant:
@@ -184,7 +198,8 @@ def main() -> None:
     started = time.monotonic()
     todo = [j for j in jobs if not Path(j[3]).exists()]
     if todo:
-        with ProcessPoolExecutor(args.jobs, initializer=_init) as pool:
+        faces = tuple(f for f in args.faces.split(",") if f)
+        with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(faces, args.room_gain)) as pool:
             for done, _ in enumerate(pool.map(_render, todo, chunksize=2), 1):
                 if done % 25 == 0:
                     print(f"rendered {done}/{len(todo)}", file=sys.stderr, flush=True)
@@ -194,7 +209,8 @@ def main() -> None:
 
     if args.dump:
         Path(args.dump).write_text(json.dumps(rows, default=float))
-    print(f"tuning faces: {', '.join(n for n, _, _ in tuning_faces())}; {len(rows)} captures, seeds < 10_000_000")
+    names = sorted({r["face"] for r in rows})
+    print(f"tuning faces: {', '.join(names)}; {len(rows)} captures, seeds < 10_000_000")
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by[row["species"]].append(row)

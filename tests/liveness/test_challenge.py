@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 
@@ -19,3 +20,15 @@ def test_passive_active_issues_turns_only_in_both_directions() -> None:
 
 def test_passive_has_no_prompt() -> None:
     assert new_challenge(LivenessOperationMode.PASSIVE, rng=random.Random(1)).motion is None
+
+
+def test_every_channel_is_lit_and_left_dark_in_at_least_two_steps() -> None:
+    """A channel that never changes (or changes in one step only) cannot be measured or checked step by step:
+    without the rule, about 1 draw in 6 has one."""
+    rng = random.Random(7)
+    for _ in range(500):
+        colours = [step.color for step in new_challenge(LivenessOperationMode.PASSIVE, rng=rng).steps]
+        for channel in range(3):
+            lit = sum(c[channel] >= 128 for c in colours)
+            assert 2 <= lit <= len(colours) - 2, colours
+        assert all(a != b for a, b in itertools.pairwise(colours))

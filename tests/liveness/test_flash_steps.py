@@ -85,3 +85,34 @@ def test_step_agreement_counts_each_wrong_colour() -> None:
         challenge, _observed(screen_colours(other, times, 50.0, 20.0), gains, rng), times, 50.0, config
     )
     assert wrong.steps - wrong.agreeing >= 2  # the wrong steps (a wrong step also skews its neighbours)
+
+
+def test_a_step_near_its_own_colour_but_nearer_a_neighbour_is_ambiguous_not_wrong() -> None:
+    """Warm skin in a warm room: blue answers six times as strongly as red, so magenta's chroma is within 20
+    degrees of blue's. A genuine magenta step whose red answers a little weaker reads nearer blue; it must be
+    left unchecked, not counted as a wrong colour. The same step showing green (another colour entirely) still
+    disagrees."""
+    magenta = (255, 0, 255)
+    rng = np.random.default_rng(5)
+    challenge = random_challenge(rng, LivenessOperationMode.PASSIVE)
+    steps = list(challenge.steps)
+    index = next(i for i in range(1, len(steps) - 1) if magenta not in (steps[i - 1].color, steps[i + 1].color))
+    steps[index] = replace(steps[index], color=magenta)
+    challenge = replace(challenge, steps=tuple(steps))
+    config = FlashConfig()
+    times = np.arange(260.0, challenge.flash_end_ms, 1000.0 / 12.0)
+    colours = screen_colours(challenge, times, 50.0, 20.0)
+    in_step = np.all(colours == np.array(magenta) / 255.0, axis=1)
+    gains = np.array([0.06, 0.12, 0.36])
+
+    weak_red = colours.copy()
+    weak_red[in_step, 0] *= 0.1
+    genuine = step_agreement(challenge, _observed(weak_red, gains, rng), times, 50.0, config)
+    magentas = sum(s.color == magenta for s in challenge.steps)
+    assert genuine.ambiguous == magentas
+    assert genuine.agreeing == genuine.steps >= config.min_steps_checked
+
+    green = colours.copy()
+    green[in_step] = np.array([0.0, 1.0, 0.0])
+    wrong = step_agreement(challenge, _observed(green, gains, rng), times, 50.0, config)
+    assert wrong.steps - wrong.agreeing >= magentas

@@ -37,6 +37,40 @@ def test_saturated_red_does_not_bend_the_ratio_between_two_lights() -> None:
     np.testing.assert_allclose(ratio, 2.0, rtol=0.03)
 
 
+def test_a_coloured_light_is_measured_on_the_same_pixels_as_white() -> None:
+    """Under a blue step the brightest pixels are those with the most blue albedo, not the most red: ranking by
+    overall brightness would measure red on other pixels than under white, and the step's chroma would be off
+    (it made genuine steps read as their neighbours). Each channel is ranked by its own value."""
+    rng = np.random.default_rng(6)
+    # Where the skin is redder it is less blue (lips, blush), as on real faces.
+    t = rng.uniform(0.0, 1.0, SIZE)
+    albedo = np.stack([0.9 * (0.6 + 0.4 * t), 0.55 * np.full(SIZE, 0.8), 0.45 * (1.0 - 0.4 * t)], axis=-1)
+    white = np.array([1.35, 1.35, 1.35])
+    blue = np.array([0.6, 0.6, 1.35])
+    frames = [_frame(albedo, white if i % 2 == 0 else blue, 40.0 * i) for i in range(10)]
+    assert np.mean(np.asarray(frames[0].image)[..., 0] >= 250) > 0.2  # red saturates under white
+    means = _skin_means(frames)
+    ratio = means[0::2].mean(axis=0) / means[1::2].mean(axis=0)
+    np.testing.assert_allclose(ratio, np.broadcast_to(white / blue, ratio.shape), rtol=0.03)
+
+
+def test_frames_not_measured_do_not_hide_the_saturation() -> None:
+    """The saturation test looks at the measured frames only: frames after `until_ms` (PassiveActive's motion
+    phase) or untracked ones must not count as unsaturated. Here they are nine in ten; counted, they would make
+    the region's worst frames look clean and the plain mean (bent by the clipped red) would be used."""
+    rng = np.random.default_rng(3)
+    texture = rng.uniform(0.55, 1.0, SIZE)[..., None]
+    albedo = (texture * np.array([0.9, 0.55, 0.45])).astype(np.float64)
+    white = np.array([1.35, 1.35, 1.35])
+    frames = [_frame(albedo, white * (1.0 if i % 2 == 0 else 0.5), 40.0 * i) for i in range(4)]
+    frames += [_frame(albedo, white * 0.5, 40.0 * i) for i in range(4, 40)]
+    series = measure_regions(frames, np.repeat(LANDMARKS[None], len(frames), axis=0), until_ms=130.0)
+    means = series.linear[:4, [REGION_NAMES.index(name) for name in SKIN]]
+    assert np.all(np.isnan(series.linear[4:, 0]))
+    ratio = means[0::2].mean(axis=0) / means[1::2].mean(axis=0)
+    np.testing.assert_allclose(ratio, 2.0, rtol=0.03)
+
+
 def test_unsaturated_regions_keep_their_plain_mean() -> None:
     rng = np.random.default_rng(4)
     albedo = rng.uniform(0.2, 0.6, (*SIZE, 3))

@@ -29,6 +29,16 @@ PALETTE: tuple[RGB, ...] = (
 ISSUED_PROMPTS: tuple[MotionPrompt, ...] = (MotionPrompt.TURN_LEFT, MotionPrompt.TURN_RIGHT)
 
 _rng = secrets.SystemRandom()
+_MIN_STEPS_PER_CHANNEL_STATE = 2
+
+
+def _every_channel_changes(colors: list[RGB], minimum: int) -> bool:
+    """Each channel is lit (>= 128) in at least `minimum` of the colours and dark in at least `minimum`."""
+    for channel in range(3):
+        lit = sum(c[channel] >= 128 for c in colors)
+        if lit < minimum or len(colors) - lit < minimum:
+            return False
+    return True
 
 
 def new_challenge(
@@ -42,11 +52,19 @@ def new_challenge(
 ) -> Challenge:
     """A challenge drawn from the OS's CSPRNG: colours never repeat back to back, durations vary per step,
     so neither the order nor the timing of the light can be known before the attempt starts. (`rng` is only
-    for reproducible simulations; the server always uses the CSPRNG.)"""
-    colors: list[RGB] = []
-    for _ in range(steps):
-        choices = [c for c in PALETTE if not colors or c != colors[-1]]
-        colors.append(rng.choice(choices))
+    for reproducible simulations; the server always uses the CSPRNG.)
+
+    Every camera channel is lit in at least two steps and left dark in at least two: the face's response in a
+    channel is measured only by the light changing in it, and each step is checked against the others
+    (signals/flash_steps.py). About 1 draw in 6 misses this and is drawn again (1 in 75 had a channel that never
+    changed, which no face can answer measurably)."""
+    while True:
+        colors: list[RGB] = []
+        for _ in range(steps):
+            choices = [c for c in PALETTE if not colors or c != colors[-1]]
+            colors.append(rng.choice(choices))
+        if steps < 4 or _every_channel_changes(colors, _MIN_STEPS_PER_CHANNEL_STATE):
+            break
     flash = tuple(FlashStep(color=c, duration_ms=rng.randint(*step_ms)) for c in colors)
     active = mode is LivenessOperationMode.PASSIVE_ACTIVE
     return Challenge(

@@ -67,6 +67,10 @@ class FlashConfig:
     # Per-step agreement (signals/flash_steps.py): a step agrees when the face's chroma during it is within this
     # cosine of the direction the step's colour predicts (palette neighbours are 60 degrees apart: cosine 0.5).
     step_min_cosine: float = 0.7
+    # A step nearer another colour but within this cosine of its own is ambiguous (unchecked), not disagreeing:
+    # on the tuning heads' steps this spares 3 of about 1,400 genuine steps that read as a neighbour, and a
+    # claimed colour that is not the step's lies this close to it 2.4 % of the time (signals/flash_steps.py).
+    step_ambiguous_cosine: float = 0.9
     # Timing passes only when every checked step agrees and at least this many steps were checked; this many
     # disagreeing steps (with a measurable response) fail it: lit by a sequence that is not ours.
     min_steps_checked: int = 5

@@ -124,7 +124,7 @@ def measure_regions(
     skin_idx = [names.index(k) for k in SKIN]
     edge_idx = {names.index(k) for side in EDGES for k in side}
     patches: list[list[npt.NDArray[np.uint8] | None]] = [[None] * len(names) for _ in range(n)]
-    saturated = np.zeros((n, len(names)), dtype=np.float64)
+    saturated = np.zeros((n, len(names), 3), dtype=np.float64)
     for i, frame in enumerate(frames):
         image = frame.image
         h, w = image.shape[:2]
@@ -149,7 +149,7 @@ def measure_regions(
             patches[i][r] = patch
             linear[i, r] = _LINEAR_LUT[patch].sum(axis=0) / len(patch)
             if patch.max() >= _SATURATED:  # one cheap pass first: most regions never saturate
-                saturated[i, r] = np.count_nonzero(patch.max(axis=1) >= _SATURATED) / len(patch)
+                saturated[i, r] = np.count_nonzero(patch >= _SATURATED, axis=0) / len(patch)
             if r in skin_idx:
                 skin_pixels.append(patch)
         if skin_pixels:
@@ -158,31 +158,39 @@ def measure_regions(
             clipped[i] = float(np.mean((px.max(axis=1) >= _SATURATED) | (px.max(axis=1) <= 5)))
         linear[i, -1] = _background(image, pts, scale)
     for r in range(len(names)):
-        # The worst frames but one in ten (auto-exposure overshoots for a frame or two at the start).
-        worst = float(np.quantile(saturated[:, r], 0.9)) if n else 0.0
-        if worst > _SATURATION_TOLERATED:
-            keep = max(1.0 - worst - _RANK_MARGIN, _MIN_KEPT)
-            linear[:, r] = _unsaturated_means([p[r] for p in patches], keep)
+        # Per channel, the worst measured frames but one in ten (auto-exposure overshoots for a frame or two at the
+        # start); frames where the region was not measured (untracked, off the frame, after `until_ms`) do not
+        # count.
+        measured = np.array([p[r] is not None for p in patches], dtype=bool)
+        if not measured.any():
+            continue
+        worst = np.quantile(saturated[measured, r], 0.9, axis=0)
+        for c in np.flatnonzero(worst > _SATURATION_TOLERATED):
+            keep = max(1.0 - float(worst[c]) - _RANK_MARGIN, _MIN_KEPT)
+            linear[:, r, c] = _unsaturated_means([p[r] for p in patches], int(c), keep)
     times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
     return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=clipped)
 
 
-def _unsaturated_means(patches: Sequence[npt.NDArray[np.uint8] | None], keep: float) -> FloatArray:
-    """Mean linear RGB of each frame's darker `keep` share of the region's pixels, ranked by brightness.
+def _unsaturated_means(patches: Sequence[npt.NDArray[np.uint8] | None], channel: int, keep: float) -> FloatArray:
+    """Mean linear light in `channel` of each frame's darker `keep` share of the region's pixels, ranked by
+    that channel's value.
 
     A saturated channel caps the region's mean exactly where the light is strongest, which bends every ratio
-    the signals take (white-lit over step-lit, face over background). Ranking pixels by brightness is the same
-    ranking under any light that scales the region uniformly (skin's chroma varies little within a region), so
-    the darker share is the same pixels in every frame, and none of them saturates in any frame when `keep`
-    stays below the worst frame's unsaturated share."""
-    out = np.full((len(patches), 3), np.nan, dtype=np.float64)
+    the signals take (white-lit over step-lit, face over background). A channel's ranking of the pixels is the
+    same under any light that scales the region uniformly, whatever the light's colour (each pixel's value in a
+    channel is its albedo there times the light in that channel), so the darker share is the same pixels in every
+    frame, and none of them saturates when `keep` stays below the worst frame's unsaturated share. (Ranking by
+    overall brightness is not: under a blue step it ranks the pixels by their blue albedo, under a red one by
+    their red, and the steps' chroma is then measured on different pixels.)"""
+    out = np.full(len(patches), np.nan, dtype=np.float64)
     for i, patch in enumerate(patches):
         if patch is None:
             continue
         count = max(1, int(keep * len(patch)))
-        brightness = patch.astype(np.int16).sum(axis=1)
-        darker = np.argpartition(brightness, count - 1)[:count]
-        out[i] = _LINEAR_LUT[patch[darker]].mean(axis=0)
+        values = patch[:, channel]
+        darker = np.partition(values, count - 1)[:count]
+        out[i] = float(_LINEAR_LUT[darker].mean())
     return out
 
 

@@ -8,6 +8,13 @@ separate evidence: with the gains fitted on the *other* steps (so a wrong step c
 chroma during the step, against the white lead-in, must be closest to the step's own colour among the palette's
 and within `step_min_cosine` of it. A lit face agrees at every step (cosines 0.99 and up); a sequence that is
 not ours disagrees wherever its colour differs, so passing needs every colour right.
+
+A face whose response in one channel is several times another's (warm skin in a warm room) makes some palette
+neighbours nearly indistinguishable: magenta's predicted chroma is then within 20 degrees of blue's, and a
+genuine magenta step, a little noisy, reads as blue. A step whose chroma is still within
+`step_ambiguous_cosine` of its own colour, but nearer another, is therefore left unchecked (ambiguous), not
+counted against the face; one far from its own colour disagrees. Passing still needs `min_steps_checked` steps
+that agree.
 """
 
 from __future__ import annotations
@@ -30,9 +37,10 @@ _PALETTE = np.array(PALETTE, dtype=np.float64) / 255.0
 
 @dataclass(frozen=True, slots=True)
 class StepAgreement:
-    steps: int  # steps with a frame exposed fully inside them
+    steps: int  # steps checked: a frame exposed fully inside them, and not ambiguous
     agreeing: int  # steps whose chroma is closest to their own colour and within the cosine
     min_cosine: float  # lowest cosine to the step's own colour
+    ambiguous: int = 0  # steps nearer another colour but still within `step_ambiguous_cosine` of their own
 
 
 def step_agreement(
@@ -46,7 +54,7 @@ def step_agreement(
         return StepAgreement(0, 0, float("nan"))
     guard = config.transition_guard_ms
     start = float(challenge.lead_in_ms)
-    steps = agreeing = 0
+    steps = agreeing = ambiguous = 0
     cosines: list[float] = []
     for index, step in enumerate(challenge.steps):
         end = start + step.duration_ms
@@ -72,7 +80,11 @@ def step_agreement(
         norms = np.linalg.norm(lit, axis=1) * float(np.linalg.norm(chroma))
         cos = np.where(norms > 0, lit @ chroma / np.where(norms > 0, norms, 1.0), 0.0)
         own = PALETTE.index(step.color)
-        steps += 1
         cosines.append(float(cos[own]))
-        agreeing += bool(cos[own] >= config.step_min_cosine and int(np.argmax(cos)) == own)
-    return StepAgreement(steps, agreeing, min(cosines) if cosines else float("nan"))
+        if cos[own] >= config.step_min_cosine and int(np.argmax(cos)) == own:
+            agreeing += 1
+        elif cos[own] >= config.step_ambiguous_cosine:
+            ambiguous += 1
+            continue
+        steps += 1
+    return StepAgreement(steps, agreeing, min(cosines) if cosines else float("nan"), ambiguous)

@@ -62,6 +62,7 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
         steps=float(steps.steps),
         steps_disagreeing=float(steps.steps - steps.agreeing),
         steps_min_cosine=steps.min_cosine,
+        steps_ambiguous=float(steps.ambiguous),
     )
 
     background = series.region(BACKGROUND)[window]

@@ -9,6 +9,10 @@ reasons of the non-expected decisions, and the distribution of each signal's sta
 thresholds in `liveness/config.py` were set from.
 
     python bench/liveness_tune.py [--per-species 60] [--jobs 2] [--cache /tmp/liveness_tune]
+
+Harder subsets (each with its own --cache): `--ambient 0.2,0.6` (dim rooms), `--face-size 0.2,0.32` (small
+faces), `--faces astronaut,astronaut_mirrored` (some faces only), `--room-gain 0.06` (every face's room darkened
+so that auto-exposure saturates the screen-lit face), `--species bona_fide --seed-base 2000003` (more seeds).
 """
 
 from __future__ import annotations

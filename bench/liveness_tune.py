@@ -129,7 +129,7 @@ def _evaluate(path: str) -> dict[str, Any]:
         "mode": record["mode"],
         "ambient": cond.ambient,
         "face_size": cond.face_size,
-        "face": record.get("face", "?"),
+        "face": record["face"],
         "path": path,
         "decision": result.decision.value,
         "reasons": result.reasons,

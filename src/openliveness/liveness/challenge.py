@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Sequence
 
 from openliveness.domain import LivenessOperationMode
 from openliveness.liveness.types import RGB, Challenge, FlashStep, MotionPrompt
 
-__all__ = ["ISSUED_PROMPTS", "PALETTE", "new_challenge"]
+__all__ = ["ISSUED_PROMPTS", "PALETTE", "every_channel_changes", "new_challenge"]
 
 # Saturated colours far apart in chroma, so each step's reflection differs from its neighbours' in every channel
 # pair; no black (it lights nothing) and white only as the neutral lead-in.
@@ -32,7 +33,7 @@ _rng = secrets.SystemRandom()
 _MIN_STEPS_PER_CHANNEL_STATE = 2
 
 
-def _every_channel_changes(colors: list[RGB], minimum: int) -> bool:
+def every_channel_changes(colors: Sequence[RGB], minimum: int) -> bool:
     """Each channel is lit (>= 128) in at least `minimum` of the colours and dark in at least `minimum`."""
     for channel in range(3):
         lit = sum(c[channel] >= 128 for c in colors)
@@ -64,7 +65,7 @@ def new_challenge(
             choices = [c for c in PALETTE if not colors or c != colors[-1]]
             colors.append(rng.choice(choices))
         # (Fewer than four steps cannot meet it; only tests ask for so few.)
-        if steps < 2 * _MIN_STEPS_PER_CHANNEL_STATE or _every_channel_changes(colors, _MIN_STEPS_PER_CHANNEL_STATE):
+        if steps < 2 * _MIN_STEPS_PER_CHANNEL_STATE or every_channel_changes(colors, _MIN_STEPS_PER_CHANNEL_STATE):
             break
     flash = tuple(FlashStep(color=c, duration_ms=rng.randint(*step_ms)) for c in colors)
     active = mode is LivenessOperationMode.PASSIVE_ACTIVE

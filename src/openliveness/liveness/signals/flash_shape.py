@@ -35,17 +35,17 @@ def shape_samples(
     if white_mask.sum() < 2:
         return []
     names = (*CENTRAL, *LATERAL, "chin")
+    nc, nl, nr = len(CENTRAL), len(LATERAL), len(names)
     edges = [name for side in EDGES for name in side]
     values = series.regions((*names, *edges))
     with warnings.catch_warnings():
         # A region missing from every frame of a phase gives NaN (checked below), not a warning.
         warnings.simplefilter("ignore", RuntimeWarning)
         white = np.nanmean(values[white_mask], axis=0)
-    if not np.all(np.isfinite(white[: len(names)])) or np.any(white[: len(names)] <= 0):
+    if not np.all(np.isfinite(white[:nr])) or np.any(white[:nr] <= 0):
         return []
     samples: list[tuple[float, float, float, float]] = []
     start = float(challenge.lead_in_ms)
-    nc, nl, nr = len(CENTRAL), len(LATERAL), len(names)
     for step in challenge.steps:
         end = start + step.duration_ms
         mask = (times - offset_ms - config.exposure_ms >= start + guard * 0.5) & (

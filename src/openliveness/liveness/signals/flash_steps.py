@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ..challenge import PALETTE
+from ..challenge import PALETTE, every_channel_changes
 from ..config import FlashConfig
 from ..types import Challenge
 from .schedule_fit import fit_schedule, screen_colours
@@ -65,7 +65,7 @@ def step_agreement(
         near = (t + config.exposure_ms >= start) & (t - config.exposure_ms <= end)
         start = end
         others = [s.color for k, s in enumerate(challenge.steps) if k != index]
-        measured = all(any(c[ch] >= 128 for c in others) and any(c[ch] < 128 for c in others) for ch in range(3))
+        measured = every_channel_changes(others, 1)
         fit = fit_schedule(observed[~near], times_ms[~near], expected[~near]) if measured else full
         if fit is None or not inside.any():
             continue

@@ -1,10 +1,11 @@
-"""Tune the liveness engine's thresholds on the TUNING face only (in-process, no HTTP).
+"""Tune the liveness engine's thresholds on the TUNING faces only (in-process, no HTTP).
 
 The tuning faces are `skimage.data.astronaut()` and three variants of it (mirrored; colour-shifted: darker, warmer
-skin; the photo's surroundings, which become the room, darkened, so that the screen-lit face saturates), never
-the report faces of `bench/liveness_accuracy.py`. Every face is rendered in both modes. Seeds are below
-10_000_000 (the report uses 20_261_121 and up). Captures are rendered with `simulate_capture`, cached on disk
-(`--cache`), and evaluated with `LivenessEngine` directly; the script prints, per species, the decisions, the
+skin; the photo's surroundings, which become the room, darkened, so that the screen-lit face saturates) and, where
+../shared/data is present, eight photos of people who are not among the report faces of
+`bench/liveness_accuracy.py` (`SHARED_TUNING_PHOTOS`); never a report face. Every face is rendered in both modes.
+Seeds are below 10_000_000 (the report uses 20_261_121 and up). Captures are rendered with `simulate_capture`, cached
+on disk (`--cache`), and evaluated with `LivenessEngine` directly; the script prints, per species, the decisions, the
 reasons of the non-expected decisions, and the distribution of each signal's statistic, which is what the
 thresholds in `liveness/config.py` were set from.
 
@@ -31,24 +32,49 @@ import numpy as np
 
 SPECIES = ("bona_fide", "print", "replay", "injection", "photo_still")
 SEED_BASE = 1_000_003
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "verification"
+# People absent from bench/liveness_accuracy.py's report faces (deepface img1/5/10 and img20 are two of them).
+SHARED_TUNING_PHOTOS = (
+    "deepface/img3.jpg",
+    "deepface/img16.jpg",
+    "deepface/img18.jpg",
+    "deepface/img24.jpg",
+    "deepface/img32.jpg",
+    "deepface/img39.jpg",
+    "deepface/img45.jpg",
+    "deepface/img47.jpg",
+)
 _heads: list[Any] = []
 _face_names: list[str] = []
 
 
 def tuning_faces() -> list[tuple[str, np.ndarray, float]]:
-    """(name, photo, room gain): the room gain scales the photo's surroundings, which become the capture's room."""
+    """(name, photo, room gain): the room gain scales the photo's surroundings, which become the capture's room.
+
+    The astronaut and its variants always; where ../shared/data is present, also one photo each of eight people
+    who are not among the report's faces (checked with the embedder: no report face within 0.6 of any of them),
+    with long hair, beards, glasses and several skin tones."""
+    from PIL import Image
     from skimage import data
 
     face = data.astronaut()
     mirrored = np.ascontiguousarray(face[:, ::-1])
     shifted = np.clip(face.astype(np.float32) * np.array([0.8, 0.62, 0.5]), 0, 255).astype(np.uint8)
-    return [
+    faces = [
         ("astronaut", face, 1.0),
         ("astronaut_mirrored", mirrored, 1.0),
         ("astronaut_dark_warm", shifted, 1.0),
         # A dark room behind the head: auto-exposure meters the room and saturates the screen-lit face.
         ("astronaut_dark_room", face, 0.15),
     ]
+    for name in SHARED_TUNING_PHOTOS:
+        path = SHARED / name
+        if path.exists():
+            with Image.open(path) as image:
+                image = image.convert("RGB")
+                image.thumbnail((640, 640))  # as the report loads its faces
+                faces.append((name, np.asarray(image), 1.0))
+    return faces
 
 
 def selected_faces(

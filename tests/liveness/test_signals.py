@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from openliveness.liveness import Capture, Challenge, MotionPrompt
+from openliveness.liveness import Capture, CaptureFrame, Challenge, MotionPrompt
 from openliveness.liveness.config import EngineConfig
 from openliveness.liveness.regions import RegionSeries, measure_regions
 from openliveness.liveness.signals import Verdict, flash_shape, flash_timing, parallax, screen_colours
@@ -224,3 +224,32 @@ def test_flash_shape_curvature_and_its_standard_error_on_known_irradiance() -> N
     flat = flash_shape(challenge, _synthetic_series(challenge, {}, 0.0, 1), 0.0, CONFIG.flash)
     assert flat.verdict is Verdict.FAIL
     assert flat.measures["relative_curvature"] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("clipped", "luma", "reasons"),
+    [(0.8, 238.0, ()), (0.9, 200.0, ("clipped",)), (0.5, 243.0, ("too_bright",)), (0.0, 30.0, ("too_dark",))],
+)
+def test_saturation_gates_leave_faces_that_are_still_measured(
+    clipped: float, luma: float, reasons: tuple[str, ...]
+) -> None:
+    """Regions are measured per channel on their darkest unsaturated tenth, so a face with four in five skin pixels
+    clipped in some channel (a light face lit by the screen before a dark room) or white-lit luma 238 is judged,
+    not refused (the gates were 70 % and 235); beyond 85 % or luma 240 too little is left."""
+    from openliveness.liveness.gates import quality_gates
+    from openliveness.liveness.tracking import FaceTrack
+
+    challenge = make_challenge(8)
+    series = _synthetic_series(challenge, {}, 0.0, 1)
+    series = RegionSeries(
+        times_ms=series.times_ms,
+        linear=series.linear,
+        luma=np.full(len(series.times_ms), luma),
+        clipped=np.full(len(series.times_ms), clipped),
+    )
+    frames = [CaptureFrame(np.zeros((8, 8, 3), np.uint8), float(t), None) for t in series.times_ms]
+    points = head_points(0.0, 6.0, planar=False, shift=0.8)
+    keyframes = tuple(keyframe_at(i, points) for i in range(0, len(frames), 10))
+    track = FaceTrack(landmarks=np.repeat(points[None], len(frames), axis=0), keyframes=keyframes)
+    result = quality_gates(challenge, frames, track, series, CONFIG.quality)
+    assert result.reasons == reasons

@@ -40,10 +40,14 @@ class QualityGateConfig:
     min_detected_keyframes: float = 0.75
     min_interocular_px: float = 28.0
     too_dark_luma: float = 35.0
-    too_bright_luma: float = 235.0
-    # Regions are measured on their unsaturated pixels (regions.py), down to a quarter of them: beyond this median
-    # share of saturated skin pixels too little is left.
-    max_clipped_fraction: float = 0.7
+    # White-lit skin brighter than this is white in every channel: no clean pixels are left to rank (tuning heads
+    # up to 239 read as heads; a face brightened to 243-244 was read as a sheet). Was 235 before regions were
+    # measured down to a tenth of their pixels.
+    too_bright_luma: float = 240.0
+    # Regions are measured per channel on their unsaturated pixels (regions.py), down to a tenth of them: beyond
+    # this median share of skin pixels saturated in some channel too little is left (was 0.7 when a quarter was
+    # the floor; tuning heads at 0.7 to 0.81 read as heads).
+    max_clipped_fraction: float = 0.85
     # Largest keyframe-to-keyframe face displacement in the flash phase, in inter-ocular distances.
     max_flash_motion: float = 0.6
 

@@ -70,7 +70,7 @@ _SATURATED = 250
 # with this margin of ranks kept clear of the saturated ones, and never on fewer than `_MIN_KEPT` of them.
 _SATURATION_TOLERATED = 0.01
 _RANK_MARGIN = 0.05
-_MIN_KEPT = 0.25
+_MIN_KEPT = 0.1
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,10 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from PIL import Image
 
+from _faces import SHARED_VERIFICATION, load_photo
 from _server import create_key, running_server
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "verification"
 SPECIES = ("bona_fide", "print", "replay", "injection", "photo_still")
 _heads: list[object] = []
 _state: dict[str, str] = {}
@@ -40,7 +39,7 @@ def report_faces() -> list[tuple[str, np.ndarray]]:
     from matplotlib import cbook
 
     faces = [("grace_hopper", cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))]
-    if SHARED.is_dir():
+    if SHARED_VERIFICATION.is_dir():
         for name in (
             "deepface/img1.jpg",
             "deepface/img5.jpg",
@@ -49,15 +48,9 @@ def report_faces() -> list[tuple[str, np.ndarray]]:
             "face_recognition/obama.jpg",
             "face_recognition/biden.jpg",
         ):
-            if (SHARED / name).exists():
-                faces.append((name, SHARED / name))
-    out = []
-    for name, path in faces:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            image.thumbnail((640, 640))
-            out.append((name, np.asarray(image)))
-    return out
+            if (SHARED_VERIFICATION / name).exists():
+                faces.append((name, SHARED_VERIFICATION / name))
+    return [(name, load_photo(path)) for name, path in faces]
 
 
 def _init(url: str, key: str) -> None:

@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from _faces import SHARED_VERIFICATION, load_photo
+
 SPECIES = ("bona_fide", "print", "replay", "injection", "photo_still")
 SEED_BASE = 1_000_003
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "verification"
 # People absent from bench/liveness_accuracy.py's report faces (deepface img1/5/10 and img20 are two of them).
 SHARED_TUNING_PHOTOS = (
     "deepface/img3.jpg",
@@ -54,7 +55,6 @@ def tuning_faces() -> list[tuple[str, np.ndarray, float]]:
     The astronaut and its variants always; where ../shared/data is present, also one photo each of eight people
     who are not among the report's faces (checked with the embedder: no report face within 0.6 of any of them),
     with long hair, beards, glasses and several skin tones."""
-    from PIL import Image
     from skimage import data
 
     face = data.astronaut()
@@ -67,13 +67,11 @@ def tuning_faces() -> list[tuple[str, np.ndarray, float]]:
         # A dark room behind the head: auto-exposure meters the room and saturates the screen-lit face.
         ("astronaut_dark_room", face, 0.15),
     ]
-    for name in SHARED_TUNING_PHOTOS:
-        path = SHARED / name
-        if path.exists():
-            with Image.open(path) as image:
-                image = image.convert("RGB")
-                image.thumbnail((640, 640))  # as the report loads its faces
-                faces.append((name, np.asarray(image), 1.0))
+    faces += [
+        (name, load_photo(SHARED_VERIFICATION / name), 1.0)
+        for name in SHARED_TUNING_PHOTOS
+        if (SHARED_VERIFICATION / name).exists()
+    ]
     return faces
 
 

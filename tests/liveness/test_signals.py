@@ -243,12 +243,8 @@ def test_saturation_gates_leave_faces_that_are_still_measured(
 
     challenge = make_challenge(8)
     series = _synthetic_series(challenge, {}, 0.0, 1)
-    series = RegionSeries(
-        times_ms=series.times_ms,
-        linear=series.linear,
-        luma=np.full(len(series.times_ms), luma),
-        clipped=np.full(len(series.times_ms), clipped),
-    )
+    n = len(series.times_ms)
+    series = replace(series, luma=np.full(n, luma), clipped=np.full(n, clipped))
     frames = [CaptureFrame(np.zeros((8, 8, 3), np.uint8), float(t), None) for t in series.times_ms]
     points = head_points(0.0, 6.0, planar=False, shift=0.8)
     keyframes = tuple(keyframe_at(i, points) for i in range(0, len(frames), 10))

@@ -37,8 +37,10 @@ class Services:
     analyzer: FaceAnalyzer
     attempts: AttemptService
     retention: RetentionService
+    cpu: CpuPool
 
     async def close(self) -> None:
+        self.cpu.close()
         await self.store.close()
 
 
@@ -114,7 +116,13 @@ async def build_services(
     )
     keys = ApiKeyService(store, cache_seconds=settings.api_key_cache_seconds)
     attempts = AttemptService(
-        sessions, store, LivenessEngine(analyzer), analyzer, cpu=cpu, limiter=limiter, recorder=recorder
+        sessions,
+        store,
+        LivenessEngine(analyzer, parts=cpu.parts),
+        analyzer,
+        cpu=cpu,
+        limiter=limiter,
+        recorder=recorder,
     )
     retention = build_retention(settings, store, recorder, now)
     return Services(
@@ -125,4 +133,5 @@ async def build_services(
         analyzer=analyzer,
         attempts=attempts,
         retention=retention,
+        cpu=cpu,
     )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from skimage import data
 
 import openliveness.liveness as liveness
-from openliveness.domain import LivenessDecision
+from openliveness.domain import LivenessDecision, LivenessOperationMode
 from openliveness.liveness import Capture, CaptureFrame, Challenge
 from openliveness.liveness.engine import LivenessEngine
+from openliveness.simulate import Conditions, build_head, random_challenge, simulate_capture
 
 from .synth import Scene, make_challenge, render_capture
 
@@ -135,3 +138,19 @@ def test_two_faces_are_uncertain(engine: LivenessEngine, head: Scene) -> None:
         frames.append(dataclasses.replace(f, image=np.ascontiguousarray(np.hstack([half, half]))))
     result = engine.evaluate(challenge, _with_frames(capture, frames))
     assert result.decision is UNCERTAIN and "multiple_faces" in result.reasons
+
+
+@pytest.mark.parametrize("mode", list(LivenessOperationMode))
+def test_spreading_a_call_over_threads_changes_nothing(engine: LivenessEngine, mode: LivenessOperationMode) -> None:
+    """With `parts`, keyframes are detected and parallax measured on other threads: same decision, scores,
+    reasons and best frame as on the caller's thread alone, for a head and for a print."""
+    head = build_head(data.astronaut(), engine.analyzer)
+    rng = np.random.default_rng(4)
+    challenge = random_challenge(rng, mode)
+    with ThreadPoolExecutor(2) as parts:
+        threaded = LivenessEngine(engine.analyzer, parts=parts)
+        for species in ("bona_fide", "print"):
+            capture = simulate_capture(head, challenge, species, conditions=Conditions(), rng=rng).to_capture()
+            alone, spread = engine.evaluate(challenge, capture), threaded.evaluate(challenge, capture)
+            assert spread == alone
+            assert (alone.decision is REAL) == (species == "bona_fide"), alone

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from openliveness.liveness.regions import CANONICAL_LANDMARKS, REGION_NAMES, SKIN, measure_regions
+from openliveness.liveness.regions import CANONICAL_LANDMARKS, REGION_NAMES, SKIN, measure_regions, similarity
 from openliveness.liveness.types import CaptureFrame
 
 SIZE = (240, 320)
@@ -98,3 +98,16 @@ def test_unsaturated_regions_keep_their_plain_mean() -> None:
     patch = np.asarray(frames[0].image)[round(y - half) : round(y + half) + 1, round(x - half) : round(x + half) + 1]
     expected = ((patch.reshape(-1, 3) / 255.0) ** 2.2).mean(axis=0)
     np.testing.assert_allclose(forehead, expected, rtol=1e-4)
+
+
+def test_similarity_recovers_a_rotation_scale_and_shift_and_never_reflects() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        angle, scale, shift = rng.uniform(-np.pi, np.pi), rng.uniform(10, 200), rng.uniform(-300, 300, 2)
+        rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        m = similarity(CANONICAL_LANDMARKS, CANONICAL_LANDMARKS @ rot.T + shift)
+        np.testing.assert_allclose(m[:, :2], rot, atol=1e-9)
+        np.testing.assert_allclose(m[:, 2], shift, atol=1e-9)
+    # A mirrored face is fitted by a rotation and a scale, not a reflection (and not exactly).
+    mirrored = similarity(CANONICAL_LANDMARKS, CANONICAL_LANDMARKS * [-1.0, 1.0])
+    assert np.linalg.det(mirrored[:, :2]) >= 0

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from openliveness.liveness import Capture, CaptureFrame, Challenge, MotionPrompt
 from openliveness.liveness.config import EngineConfig
-from openliveness.liveness.regions import RegionSeries, measure_regions
+from openliveness.liveness.regions import BESIDE, RegionSeries, measure_regions
 from openliveness.liveness.signals import Verdict, flash_shape, flash_timing, parallax, screen_colours
 from openliveness.liveness.signals.parallax import nose_deviation
 from openliveness.liveness.tracking import track_faces
@@ -162,9 +163,16 @@ def test_parallax_needs_keyframes() -> None:
     assert result.verdict is Verdict.INCONCLUSIVE
 
 
-def _synthetic_series(challenge: Challenge, q: dict[str, float], noise: float, seed: int) -> RegionSeries:
+def _synthetic_series(
+    challenge: Challenge,
+    q: dict[str, float],
+    noise: float,
+    seed: int,
+    shown: dict[int, npt.NDArray[np.float64]] | None = None,
+) -> RegionSeries:
     """Region light of a surface whose screen-over-ambient irradiance is `q[region]` (default 0.5), at 30 fps,
-    with multiplicative per-frame, per-region noise of relative size `noise`."""
+    with multiplicative per-frame, per-region noise of relative size `noise`. `shown` replaces some steps' colours
+    (RGB 0..1) with what the face actually received."""
     from openliveness.liveness.regions import REGION_NAMES
 
     rng = np.random.default_rng(seed)
@@ -175,6 +183,8 @@ def _synthetic_series(challenge: Challenge, q: dict[str, float], noise: float, s
     for i, t in enumerate(times):
         k = challenge.step_at(t - 40.0)
         colour = np.ones(3) if k is None else np.array(challenge.steps[k].color, dtype=np.float64) / 255.0
+        if k is not None and shown and k in shown:
+            colour = shown[k]
         for r, name in enumerate(REGION_NAMES):
             light = albedo * 0.2 * (1.0 + q.get(name, 0.5) * colour)
             linear[i, r] = light * (1.0 + noise * rng.standard_normal(3))
@@ -204,6 +214,47 @@ def test_flash_shape_refuses_an_outline_lit_like_the_centre(edge_left: float, ed
         assert result.reasons == ("flash_shape_sheet",)
     else:
         assert result.verdict is Verdict.PASS
+
+
+@pytest.mark.parametrize(("edge", "passes"), [(0.03, True), (0.05, True), (0.1, False)])
+def test_flash_shape_weak_curvature_passes_only_with_an_outline_turned_away(edge: float, passes: bool) -> None:
+    """A head whose centre-to-cheek falloff is weak (relative curvature 0.1, between `shape_fail` and `shape_pass`)
+    still turns away from the screen at its outline; a sheet's outline (tilted prints: 0.2 and up) does not."""
+    challenge = make_challenge(8)
+    q = {"side_left": 0.45, "side_right": 0.45, **dict.fromkeys(EDGE_NAMES, edge)}
+    result = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
+    assert result.measures["relative_curvature"] == pytest.approx(0.1, abs=1e-6)
+    assert result.measures["edge_ratio"] == pytest.approx(edge / 0.5, abs=1e-6)
+    if passes:
+        assert result.verdict is Verdict.PASS
+    else:
+        assert result.verdict is Verdict.INCONCLUSIVE
+        assert result.reasons == ("flash_shape_weak",)
+
+
+@pytest.mark.parametrize(
+    ("other", "mix", "passes"),
+    # A magenta step received as 36 % yellow: nearer another colour, but still at cosine 0.83 of its own (a
+    # misread). All red: another colour (cosine 0.5). Seed 8's fourth step is magenta.
+    [((1.0, 1.0, 0.0), 0.36, True), ((1.0, 0.0, 0.0), 1.0, False)],
+)
+def test_flash_timing_excuses_one_misread_step_when_six_agree(
+    other: tuple[float, float, float], mix: float, passes: bool
+) -> None:
+    challenge = make_challenge(8)
+    own = np.array(challenge.steps[3].color, dtype=np.float64) / 255.0
+    assert tuple(own) == (1.0, 0.0, 1.0)
+    shown = {3: (1.0 - mix) * own + mix * np.array(other)}
+    series = _synthetic_series(challenge, {**dict.fromkeys(BESIDE, 0.02), "background": 0.02}, 0.0, 1, shown)
+    result = flash_timing(challenge, series, CONFIG.flash).result
+    assert result.measures["steps"] == 7
+    assert result.measures["steps_disagreeing"] == 1
+    if passes:
+        assert result.measures["steps_min_cosine"] >= CONFIG.flash.step_excused_min_cosine
+        assert result.verdict is Verdict.PASS
+    else:
+        assert result.verdict is Verdict.INCONCLUSIVE
+        assert result.reasons == ("flash_steps_weak",)
 
 
 def test_flash_shape_curvature_and_its_standard_error_on_known_irradiance() -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from typing import TypeVar, TypeVarTuple, Unpack
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -22,6 +26,9 @@ from .types import Capture, CaptureFrame, Challenge, LivenessResult
 
 __all__ = ["LivenessEngine"]
 
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
 
 @dataclass(frozen=True, slots=True)
 class _Best:
@@ -30,11 +37,16 @@ class _Best:
 
 
 class LivenessEngine:
-    """Implements `LivenessEvaluator`. Holds no per-call state, so one instance serves concurrent threads."""
+    """Implements `LivenessEvaluator`. Holds no per-call state, so one instance serves concurrent threads.
+    `parts`: threads to run a call's keyframe detections on (the detector releases the GIL); without, one call
+    runs on its caller's thread alone."""
 
-    def __init__(self, analyzer: FaceAnalyzer, config: EngineConfig | None = None) -> None:
+    def __init__(
+        self, analyzer: FaceAnalyzer, config: EngineConfig | None = None, *, parts: Executor | None = None
+    ) -> None:
         self.analyzer = analyzer
         self.config = config or EngineConfig()
+        self.parts = parts
 
     def evaluate(self, challenge: Challenge, capture: Capture) -> LivenessResult:
         return self.evaluate_detailed(challenge, capture)[0]
@@ -53,7 +65,16 @@ class LivenessEngine:
             # Tampering is decided before any model runs: no need to spend the detector on it.
             return self._result(challenge, signals, None), signals
 
-        track = track_faces(self.analyzer, frames, challenge, cfg.tracking)
+        track = track_faces(self.analyzer, frames, challenge, cfg.tracking, parts=self.parts)
+        motion_job: Future[SignalResult] | None = None
+        if track.detected and challenge.mode is LivenessOperationMode.PASSIVE_ACTIVE:
+            # Parallax needs only the track: it runs beside the light's signals, on the other core when free.
+            motion = [
+                k
+                for k in track.keyframes
+                if k.full_resolution and frames[k.index].timestamp_ms >= challenge.flash_end_ms
+            ]
+            motion_job = self._beside(_parallax, frames, track.landmarks, motion, challenge, cfg)
         series = measure_regions(frames, track.landmarks, until_ms=light_window_end_ms(challenge, cfg.flash))
         signals["quality"] = quality_gates(challenge, frames, track, series, cfg.quality)
         best = _best_frame(challenge, frames, track)
@@ -64,16 +85,19 @@ class LivenessEngine:
         signals["flash_timing"] = timing.result
         signals["flash_shape"] = flash_shape(challenge, series, timing.offset_ms, cfg.flash)
         signals["flash_reflection"] = flash_reflection(challenge, frames, track.landmarks, timing.offset_ms, cfg.flash)
-        if challenge.mode is LivenessOperationMode.PASSIVE_ACTIVE:
-            motion = [
-                k
-                for k in track.keyframes
-                if k.full_resolution and frames[k.index].timestamp_ms >= challenge.flash_end_ms
-            ]
-            signals["parallax"] = _parallax(frames, track.landmarks, motion, challenge, cfg)
+        if motion_job is not None:
+            signals["parallax"] = motion_job.result()
         if cfg.integrity.check_identity:
             signals["identity"] = self._identity(frames, track)
         return self._result(challenge, signals, best), signals
+
+    def _beside(self, fn: Callable[[Unpack[Ts]], T], *args: *Ts) -> Future[T]:
+        """`fn(*args)` on `parts` while the caller goes on; run at once, here, without `parts`."""
+        if self.parts is not None:
+            return self.parts.submit(fn, *args)
+        done: Future[T] = Future()
+        done.set_result(fn(*args))
+        return done
 
     def _result(self, challenge: Challenge, signals: dict[str, SignalResult], best: _Best | None) -> LivenessResult:
         fused = fuse(signals, challenge.mode, self.config.fusion)
@@ -130,24 +154,28 @@ def _parallax(
 
 
 def _best_frame(challenge: Challenge, frames: tuple[CaptureFrame, ...], track: FaceTrack) -> _Best | None:
-    """The sharpest frontal keyframe lit by the white screen (a colour-tinted session image would mislead)."""
-    candidates: list[tuple[tuple[bool, float], Keyframe, dict[str, int]]] = []
-    for k in track.detected:
-        if k.face is None:
-            continue
+    """The sharpest frontal keyframe lit by the white screen (a colour-tinted session image would mislead); a
+    tinted one only when no keyframe was white-lit."""
+    faced = [k for k in track.detected if k.face is not None]
+
+    def white(k: Keyframe) -> bool:
         t = frames[k.index].timestamp_ms
-        white = challenge.step_at(t) is None and not (challenge.flash_start_ms <= t < challenge.flash_end_ms + 150)
+        return challenge.step_at(t) is None and not (challenge.flash_start_ms <= t < challenge.flash_end_ms + 150)
+
+    candidates = [k for k in faced if white(k)] or faced
+    scored: list[tuple[float, Keyframe]] = []
+    for k in candidates:
+        assert k.face is not None
         box = k.face.box
-        image = frames[k.index].image
-        crop = image[box.top : box.top + box.height, box.left : box.left + box.width].astype(np.float32)
+        crop = frames[k.index].image[box.top : box.top + box.height, box.left : box.left + box.width]
         if crop.shape[0] < 3 or crop.shape[1] < 3:
             continue
-        grey = crop.mean(axis=2)
-        lap = -4 * grey[1:-1, 1:-1] + grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:]
+        sharpness = float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), cv2.CV_32F).var())
         frontal = max(0.0, 1.0 - 2.0 * abs(yaw_of(k.face.landmarks.as_array())))
-        rect = {"top": box.top, "left": box.left, "width": box.width, "height": box.height}
-        candidates.append(((white, float(lap.var()) * frontal), k, rect))
-    if not candidates:
+        scored.append((sharpness * frontal, k))
+    if not scored:
         return None
-    _, best, rect = max(candidates, key=lambda c: c[0])
-    return _Best(best.index, rect)
+    best = max(scored, key=lambda c: c[0])[1]
+    assert best.face is not None
+    box = best.face.box
+    return _Best(best.index, {"top": box.top, "left": box.left, "width": box.width, "height": box.height})

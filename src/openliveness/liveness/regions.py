@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -63,6 +64,7 @@ BACKGROUND = "background"
 
 # sRGB-ish decoding: light adds in linear units, and the screen's contribution is additive light.
 _LINEAR_LUT = ((np.arange(256, dtype=np.float64) / 255.0) ** 2.2).astype(np.float32)
+_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float64)
 _BACKGROUND_FRACTION = 0.18
 # A pixel at or above this in some channel is taken as saturated (JPEG rings a little below 255).
 _SATURATED = 250
@@ -92,21 +94,17 @@ class RegionSeries:
 
 
 def similarity(src: FloatArray, dst: FloatArray) -> FloatArray:
-    """Least-squares similarity (2x3) mapping `src` points onto `dst` points (Umeyama without reflection)."""
-    ms, md = src.mean(axis=0), dst.mean(axis=0)
-    s, d = src - ms, dst - md
-    cov = d.T @ s / len(src)
-    u, sig, vt = np.linalg.svd(cov)
-    sign = np.ones(2)
-    if np.linalg.det(u @ vt) < 0:
-        sign[-1] = -1.0
-    rot = u @ np.diag(sign) @ vt
-    var = float((s**2).sum() / len(src))
-    scale = float((sig * sign).sum() / var) if var > 0 else 1.0
-    out = np.empty((2, 3), dtype=np.float64)
-    out[:, :2] = scale * rot
-    out[:, 2] = md - scale * rot @ ms
-    return out
+    """Least-squares similarity (2x3) mapping `src` points onto `dst` points, without reflection.
+
+    In the complex plane a similarity is ``z -> a z + b``, so this is linear least squares in closed form (the
+    same optimum as Umeyama's SVD, at a tenth of the cost: it runs for every frame)."""
+    s = src[:, 0] + 1j * src[:, 1]
+    d = dst[:, 0] + 1j * dst[:, 1]
+    s0, d0 = s - s.mean(), d - d.mean()
+    power = float(np.vdot(s0, s0).real)
+    a = complex(np.vdot(s0, d0)) / power if power > 0 else 1.0 + 0j
+    b = d.mean() - a * s.mean()
+    return np.array([[a.real, -a.imag, b.real], [a.imag, a.real, b.imag]], dtype=np.float64)
 
 
 def measure_regions(
@@ -138,24 +136,29 @@ def measure_regions(
         # Bounds of every region at once (rounding in numpy, not per call: this loop runs ~600 times a capture).
         lo = np.rint(placed - half).astype(np.int64)
         hi = np.rint(placed + half).astype(np.int64) + 1
-        skin_pixels: list[npt.NDArray[np.uint8]] = []
+        skin_sum, skin_count, skin_clipped = np.zeros(3), 0, 0
         for r, (x0, y0, x1, y1) in enumerate(np.concatenate([lo, hi], axis=1).tolist()):
             x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
             # The outline regions are large and only feed one ratio: every other pixel is plenty.
             stride = 2 if r in edge_idx else 1
-            patch = image[y0:y1:stride, x0:x1:stride].reshape(-1, 3)
+            patch = image[y0:y1:stride, x0:x1:stride]
+            count = patch.shape[0] * patch.shape[1]
             patches[i][r] = patch
-            linear[i, r] = _LINEAR_LUT[patch].sum(axis=0) / len(patch)
+            # OpenCV's table lookup and sum: a sixth of numpy's fancy indexing, and this runs ~600 times a capture.
+            linear[i, r] = cv2.sumElems(cv2.LUT(patch, _LINEAR_LUT))[:3]
+            linear[i, r] /= count
             if patch.max() >= _SATURATED:  # one cheap pass first: most regions never saturate
-                saturated[i, r] = np.count_nonzero(patch >= _SATURATED, axis=0) / len(patch)
+                saturated[i, r] = np.count_nonzero(patch >= _SATURATED, axis=(0, 1)) / count
             if r in skin_idx:
-                skin_pixels.append(patch)
-        if skin_pixels:
-            px = np.concatenate(skin_pixels).astype(np.float32)
-            luma[i] = float((px @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).mean())
-            clipped[i] = float(np.mean((px.max(axis=1) >= _SATURATED) | (px.max(axis=1) <= 5)))
+                brightest = patch.max(axis=2)
+                skin_sum += cv2.sumElems(patch)[:3]
+                skin_count += count
+                skin_clipped += int(np.count_nonzero((brightest >= _SATURATED) | (brightest <= 5)))
+        if skin_count:
+            luma[i] = float(skin_sum @ _LUMA_WEIGHTS) / skin_count
+            clipped[i] = skin_clipped / skin_count
         linear[i, -1] = _background(image, pts, scale)
     for r in range(len(names)):
         # Per channel, the worst measured frames but one in ten (auto-exposure overshoots for a frame or two at the
@@ -187,8 +190,8 @@ def _unsaturated_means(patches: Sequence[npt.NDArray[np.uint8] | None], channel:
     for i, patch in enumerate(patches):
         if patch is None:
             continue
-        count = max(1, int(keep * len(patch)))
-        values = patch[:, channel]
+        values = patch[..., channel].ravel()
+        count = max(1, int(keep * len(values)))
         darker = np.partition(values, count - 1)[:count]
         out[i] = float(_LINEAR_LUT[darker].mean())
     return out
@@ -207,7 +210,7 @@ def _background(image: npt.NDArray[np.uint8], pts: FloatArray, iod: float) -> Fl
         overlaps_x = x1 > head_x0 and x0 < head_x1
         if overlaps_x and ch > head_y0:
             continue
-        sums.append(_LINEAR_LUT[image[0:ch:2, x0:x1:2]].reshape(-1, 3).mean(axis=0))
+        sums.append(cv2.mean(cv2.LUT(image[0:ch:2, x0:x1:2], _LINEAR_LUT))[:3])
     if not sums:
         return np.full(3, np.nan)
     return np.asarray(np.mean(sums, axis=0), dtype=np.float64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,16 +67,19 @@ def track_faces(
     frames: Sequence[CaptureFrame],
     challenge: Challenge,
     config: TrackingConfig,
+    *,
+    parts: Executor | None = None,
 ) -> FaceTrack:
-    """Detect on keyframes, then interpolate the landmarks of the main face by frame index (timestamps come
-    from the client and are checked separately, so they do not steer the tracking)."""
+    """Detect on keyframes (on `parts`' threads when given), then interpolate the landmarks of the main face by
+    frame index (timestamps come from the client and are checked separately, so they do not steer the tracking)."""
     motion_start = challenge.flash_end_ms if challenge.motion is not None else float("inf")
-    keyframes: list[Keyframe] = []
-    for index in choose_keyframes(frames, challenge, config):
+
+    def detect(index: int) -> Keyframe:
         full = frames[index].timestamp_ms >= motion_start
-        keyframes.append(
-            _detect(analyzer, frames[index].image, index, None if full else config.flash_detect_side, config)
-        )
+        return _detect(analyzer, frames[index].image, index, None if full else config.flash_detect_side, config)
+
+    chosen = choose_keyframes(frames, challenge, config)
+    keyframes = list(map(detect, chosen) if parts is None else parts.map(detect, chosen))
     n = len(frames)
     landmarks = np.full((n, 5, 2), np.nan, dtype=np.float64)
     known = [k for k in keyframes if k.face is not None]

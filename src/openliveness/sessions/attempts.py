@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -197,7 +198,7 @@ class AttemptService:
         # the engine once, not N times. A capture with an undecodable frame therefore uses up its attempt.
         if not await self._store.claim_attempt(attempt.id):
             raise ConcurrentOperationConflict("This attempt has already been used; start a new attempt.")
-        capture = await self._cpu.run("decode", _decode_capture, request.frames)
+        capture = await self._cpu.run("decode", _decode_capture, request.frames, self._cpu.parts)
         result = await self._cpu.run("liveness", self._engine.evaluate, challenge, capture)
         for reason in result.reasons or ("none",):
             DECISIONS.labels(decision=result.decision.value, reason=reason).inc()
@@ -299,15 +300,22 @@ class AttemptService:
         }
 
 
-def _decode_capture(frames: Sequence[FramePart]) -> Capture:
-    decoded = []
-    for index, part in enumerate(frames):
-        try:
-            image = decode_image(part.data, FRAME_LIMITS)
-        except OpenLivenessError as exc:  # InvalidImage or InvalidImageSize: say which frame
-            raise InvalidImage(f"Frame {index} is not a usable image: {exc.message}") from None
-        decoded.append(CaptureFrame(image=image, timestamp_ms=part.timestamp_ms, step_index=part.step_index))
-    return Capture(frames=tuple(decoded))
+def _decode_capture(frames: Sequence[FramePart], parts: Executor) -> Capture:
+    """Decode every frame (spread over `parts`: the decoder releases the GIL); the first bad frame is named."""
+    images = list(parts.map(_decode_frame, range(len(frames)), frames))
+    return Capture(
+        frames=tuple(
+            CaptureFrame(image=image, timestamp_ms=part.timestamp_ms, step_index=part.step_index)
+            for image, part in zip(images, frames, strict=True)
+        )
+    )
+
+
+def _decode_frame(index: int, part: FramePart) -> np.ndarray:
+    try:
+        return decode_image(part.data, FRAME_LIMITS)
+    except OpenLivenessError as exc:  # InvalidImage or InvalidImageSize: say which frame
+        raise InvalidImage(f"Frame {index} is not a usable image: {exc.message}") from None
 
 
 def _hint(grey: np.ndarray, *, faces_found: int, box: dict[str, int] | None) -> str:

@@ -98,7 +98,17 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
             verdict = Verdict.FAIL
             reasons.append("flash_background_responds_like_face")
             score = min(score, 0.2)
-        elif disagreeing > 0 or steps.steps < config.min_steps_checked:
+        elif (
+            disagreeing > 1
+            or (
+                disagreeing == 1
+                and (
+                    steps.agreeing < config.steps_agreeing_to_excuse_one
+                    or steps.min_cosine < config.step_excused_min_cosine
+                )
+            )
+            or steps.steps < config.min_steps_checked
+        ):
             verdict = Verdict.INCONCLUSIVE
             reasons.append("flash_steps_weak")
             score = min(score, 0.5)

@@ -102,11 +102,6 @@ class FlashConfig:
     # (n = 240), curved prints 0.32, 0.40 and then 0.51 up (n = 63). Was 0.5, set on the astronaut alone; report
     # faces' curved prints reach 0.38 to 0.48 and passed it (4 of 80 in Passive).
     shape_edge_fail: float = 0.35
-    # A curvature in the weak band (between `shape_fail` and `shape_pass`) passes when the outline is this dark
-    # against the centre: the head turning away at its outline is the other half of a head's shape. Tuning heads
-    # in the weak band: edge ratio 0.04 to 0.09 (n = 4 of 240); prints of every variant 0.20 and up (n = 240). A
-    # print cut along the face's outline shows the room there as a head does (docs/threat-model.md).
-    shape_weak_edge_pass: float = 0.12
     # Reflection (signals/flash_reflection.py). `slope`: the screen response's albedo texture over the texture a
     # diffuse surface gives; tuning heads 0.89 to 2.6, prints 0.93 to 3.4, still photos 0.71 to 1.02; additive
     # glare gives 0. `unexplained`: spread over steps of the share of a channel our screen removes, over its mean;

@@ -3,10 +3,19 @@
 from .client import CheckResult, run_simulated_check, upload_capture
 from .conditions import ConditionRanges, Conditions, conditions_to_json, sample_conditions
 from .head import HeadModel, build_head, darken_room
-from .simulator import ATTACK_SPECIES, VARIANTS, SimulatedCapture, Species, random_challenge, simulate_capture
+from .simulator import (
+    ATTACK_SPECIES,
+    ON_REQUEST_VARIANTS,
+    VARIANTS,
+    SimulatedCapture,
+    Species,
+    random_challenge,
+    simulate_capture,
+)
 
 __all__ = [
     "ATTACK_SPECIES",
+    "ON_REQUEST_VARIANTS",
     "VARIANTS",
     "CheckResult",
     "ConditionRanges",

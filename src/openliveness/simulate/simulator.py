@@ -69,6 +69,9 @@ VARIANTS: dict[Species, tuple[str, ...]] = {
     Species.INJECTION: ("constant", "other_sequence"),
     Species.PHOTO_STILL: ("still",),
 }
+#: Variants rendered only when asked for by name (not drawn, so the report's mix stays comparable across sessions):
+#: a curved print cut along the head's outline, hair included, so that the room shows where a head would end.
+ON_REQUEST_VARIANTS: dict[Species, tuple[str, ...]] = {Species.PRINT: ("curved_cutout",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,10 +410,11 @@ def _flat_geometry(height: int, width: int, ppc: float, curve_radius_cm: float |
 
 
 def _print_surface(
-    head: HeadModel, rng: np.random.Generator, *, scale: float, curve_radius_cm: float | None
+    head: HeadModel, rng: np.random.Generator, *, scale: float, curve_radius_cm: float | None, cutout: bool = False
 ) -> tuple[Surface, float]:
     """The photo printed on paper: a crop around the face, printed with ink gamma, limited density, a paper tint
-    and halftone softness. Returns the surface and its specular strength (glossy or matte paper)."""
+    and halftone softness; with `cutout`, the paper cut along the head's outline (hair included). Returns the
+    surface and its specular strength (glossy or matte paper)."""
     ppc_photo = head.ppc
     u0, v0 = head.origin
     half_w = float(rng.uniform(1.3, 2.4)) * 0.5 * FACE_WIDTH_CM * ppc_photo
@@ -438,6 +442,17 @@ def _print_surface(
     texture = np.zeros((printed.shape[0] + 2 * pad, printed.shape[1] + 2 * pad, 4), dtype=np.float32)
     texture[pad:-pad, pad:-pad, :3] = printed
     texture[pad:-pad, pad:-pad, 3] = 1.0
+    if cutout:
+        weight = cv2.copyMakeBorder(
+            np.ascontiguousarray(head.geometry[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w), 1]),
+            max(0, -y0),
+            max(0, y1 - h),
+            max(0, -x0),
+            max(0, x1 - w),
+            cv2.BORDER_CONSTANT,
+            value=0.0,
+        )
+        texture[pad:-pad, pad:-pad, 3] = (weight > 0.5).astype(np.float32)
     ppc = ppc_photo / scale
     origin = (u0 - x0 + pad, v0 - y0 + pad)
     geometry = _flat_geometry(texture.shape[0], texture.shape[1], ppc, curve_radius_cm)
@@ -518,8 +533,9 @@ def simulate_capture(
     cond = conditions or Conditions()
     choices = VARIANTS[species]
     chosen = variant if variant is not None else choices[int(gen.integers(len(choices)))]
-    if chosen not in choices:
-        raise ValueError(f"unknown variant {chosen!r} for {species.value}; expected one of {choices}")
+    known = choices + ON_REQUEST_VARIANTS.get(species, ())
+    if chosen not in known:
+        raise ValueError(f"unknown variant {chosen!r} for {species.value}; expected one of {known}")
     camera = _camera(challenge, cond)
     light = ScreenLight(
         challenge,
@@ -586,9 +602,9 @@ def _render_print(
 ) -> list[NDArray[np.uint8]]:
     scale = float(rng.uniform(0.6, 1.1))
     curve = None
-    if variant == "curved":
+    if variant in ("curved", "curved_cutout"):
         curve = float(rng.uniform(12.0, 35.0)) * (1.0 if rng.random() < 0.7 else -1.0)
-    surface, specular = _print_surface(head, rng, scale=scale, curve_radius_cm=curve)
+    surface, specular = _print_surface(head, rng, scale=scale, curve_radius_cm=curve, cutout=variant == "curved_cutout")
     # Held where its printed face looks as big as a real face would.
     rest = _rest_pose(camera, cond, cond.distance_cm * scale)
     if variant == "tilted":

@@ -115,7 +115,4 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:
         return SignalResult("flash_shape", Verdict.FAIL, score, ("flash_shape_flat",), measures)
-    if measures.get("edge_ratio", float("inf")) <= config.shape_weak_edge_pass:
-        # A weak curvature, but the outline turns away from the screen as only a head's does.
-        return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_weak",), measures)

@@ -61,7 +61,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a process trusts a key it has checked; a revoked key stops working after at most this.",
     )
-    cpu_workers: int = Field(default=2, ge=1, description="Threads for image and model work off the event loop.")
+    cpu_workers: int = Field(
+        default=2,
+        ge=1,
+        description="Threads for image and model work off the event loop, and as many that split one call's parts.",
+    )
     model_threads: int = Field(default=1, ge=1, description="Threads inside one detector run (onnxruntime).")
     gil_switch_interval: float = Field(
         default=0.0005,

@@ -240,3 +240,19 @@ def test_cli_writes_frames_and_metadata(tmp_path: Path, face_jpeg: bytes) -> Non
     challenge = Challenge.from_json(json.loads((out / "challenge.json").read_text()))
     assert len(metadata["frames"]) == len(list(out.glob("frame_*.jpg"))) > 10
     assert metadata["frames"][-1]["timestampMs"] <= challenge.total_ms
+
+
+def test_a_cut_out_print_shows_the_room_beyond_the_head_only(head: HeadModel, challenge: Challenge) -> None:
+    """The same print, pose and light, once cut along the head's outline: the face is unchanged, the paper around
+    the head gives way to the attacker's room."""
+    whole, cut = (
+        decode_image(
+            simulate_capture(head, challenge, Species.PRINT, conditions=STILL, rng=7, variant=variant).frames[3]
+        ).astype(np.float32)
+        for variant in ("curved", "curved_cutout")
+    )
+    changed = np.abs(whole - cut).max(axis=2) > 40
+    assert changed.mean() > 0.05
+    h, w = changed.shape
+    face = changed[int(0.35 * h) : int(0.65 * h), int(0.4 * w) : int(0.6 * w)]
+    assert face.mean() < 0.01

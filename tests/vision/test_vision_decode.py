@@ -47,6 +47,23 @@ def test_supported_formats_decode_to_rgb(astronaut: RGBImage, fmt: str, params: 
     assert mean_abs_diff(out, astronaut) <= tolerance
 
 
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK"])
+def test_jpeg_decodes_to_pillows_pixels_exactly(astronaut: RGBImage, mode: str):
+    """JPEG frames go through OpenCV's decoder (it releases the GIL); every pixel must be Pillow's."""
+    data = encode(Image.fromarray(astronaut).convert(mode), "JPEG", quality=80)
+    with Image.open(io.BytesIO(data)) as im:
+        expected = np.asarray(im.convert("RGB"))
+    out = decode_image(data)
+    assert out.flags["C_CONTIGUOUS"]
+    assert np.array_equal(out, expected)
+
+
+def test_a_truncated_jpeg_is_refused(astronaut: RGBImage):
+    data = encode(astronaut, "JPEG", quality=80)
+    with pytest.raises(InvalidImage):
+        decode_image(data[: len(data) // 2])
+
+
 @pytest.mark.parametrize(("orientation", "quarter_turns"), [(1, 0), (3, 2), (6, 3), (8, 1)])
 def test_exif_orientation_is_applied(astronaut: RGBImage, orientation: int, quarter_turns: int):
     crop = astronaut[:, :400]  # not square, so a wrong rotation changes the shape

@@ -67,6 +67,18 @@ def _decode(data: bytes, limits: ImageLimits) -> RGBImage:
     with Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS) as im:
         width, height = im.size  # from the header: nothing decoded yet
         _check_dimensions(width, height, limits)
+        if im.format == "JPEG" and im.mode in ("RGB", "L"):
+            # The web SDK's frames: OpenCV's decoder gives the same pixels as Pillow's and releases the GIL, so a
+            # capture's frames decode in parallel (Pillow's do not). It applies the EXIF orientation too. Imported
+            # here: importing `openliveness.vision` loads no heavy module.
+            import cv2
+
+            decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+            if decoded is None:
+                raise InvalidImage()
+            rgb: RGBImage = np.ascontiguousarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+            _check_dimensions(rgb.shape[1], rgb.shape[0], limits)
+            return rgb
         # For GIF/WEBP animations only frame 0 is decoded: Image.open leaves the reader on it.
         im.load()
         upright = ImageOps.exif_transpose(im)

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openliveness.domain import LivenessDecision, LivenessOperationMode
-from openliveness.vision import FaceAnalyzer, embedding_distance
+from openliveness.vision import FaceAnalyzer, FaceBox, embedding_distance
 
 from .config import EngineConfig
 from .fusion import fuse
@@ -38,8 +38,8 @@ class _Best:
 
 class LivenessEngine:
     """Implements `LivenessEvaluator`. Holds no per-call state, so one instance serves concurrent threads.
-    `parts`: threads to run a call's keyframe detections on (the detector releases the GIL); without, one call
-    runs on its caller's thread alone."""
+    `parts`: threads for a call's keyframe detections (the detector releases the GIL) and its parallax, beside the
+    light's signals; without, one call runs on its caller's thread alone."""
 
     def __init__(
         self, analyzer: FaceAnalyzer, config: EngineConfig | None = None, *, parts: Executor | None = None
@@ -156,26 +156,23 @@ def _parallax(
 def _best_frame(challenge: Challenge, frames: tuple[CaptureFrame, ...], track: FaceTrack) -> _Best | None:
     """The sharpest frontal keyframe lit by the white screen (a colour-tinted session image would mislead); a
     tinted one only when no keyframe was white-lit."""
-    faced = [k for k in track.detected if k.face is not None]
+    faced = [(k.index, k.face) for k in track.detected if k.face is not None]
 
-    def white(k: Keyframe) -> bool:
-        t = frames[k.index].timestamp_ms
+    def white(index: int) -> bool:
+        t = frames[index].timestamp_ms
         return challenge.step_at(t) is None and not (challenge.flash_start_ms <= t < challenge.flash_end_ms + 150)
 
-    candidates = [k for k in faced if white(k)] or faced
-    scored: list[tuple[float, Keyframe]] = []
-    for k in candidates:
-        assert k.face is not None
-        box = k.face.box
-        crop = frames[k.index].image[box.top : box.top + box.height, box.left : box.left + box.width]
+    candidates = [(i, face) for i, face in faced if white(i)] or faced
+    scored: list[tuple[float, int, FaceBox]] = []
+    for index, face in candidates:
+        box = face.box
+        crop = frames[index].image[box.top : box.top + box.height, box.left : box.left + box.width]
         if crop.shape[0] < 3 or crop.shape[1] < 3:
             continue
         sharpness = float(cv2.Laplacian(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), cv2.CV_32F).var())
-        frontal = max(0.0, 1.0 - 2.0 * abs(yaw_of(k.face.landmarks.as_array())))
-        scored.append((sharpness * frontal, k))
+        frontal = max(0.0, 1.0 - 2.0 * abs(yaw_of(face.landmarks.as_array())))
+        scored.append((sharpness * frontal, index, box))
     if not scored:
         return None
-    best = max(scored, key=lambda c: c[0])[1]
-    assert best.face is not None
-    box = best.face.box
-    return _Best(best.index, {"top": box.top, "left": box.left, "width": box.width, "height": box.height})
+    _, index, box = max(scored, key=lambda c: c[0])
+    return _Best(index, {"top": box.top, "left": box.left, "width": box.width, "height": box.height})

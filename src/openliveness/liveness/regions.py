@@ -146,7 +146,7 @@ def measure_regions(
             patch = image[y0:y1:stride, x0:x1:stride]
             count = patch.shape[0] * patch.shape[1]
             patches[i][r] = patch
-            # OpenCV's table lookup and sum: a sixth of numpy's fancy indexing, and this runs ~600 times a capture.
+            # OpenCV's table lookup and sum: a sixth of the time of numpy's fancy indexing.
             linear[i, r] = cv2.sumElems(cv2.LUT(patch, _LINEAR_LUT))[:3]
             linear[i, r] /= count
             if patch.max() >= _SATURATED:  # one cheap pass first: most regions never saturate

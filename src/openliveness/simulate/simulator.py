@@ -409,6 +409,14 @@ def _flat_geometry(height: int, width: int, ppc: float, curve_radius_cm: float |
     return geometry
 
 
+def _window(image: F32, x0: int, y0: int, x1: int, y1: int, border: int) -> F32:
+    """`image[y0:y1, x0:x1]`, the part beyond the image's edges filled by `border` (constant: zero)."""
+    h, w = image.shape[:2]
+    inside = image[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
+    pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
+    return np.asarray(cv2.copyMakeBorder(inside, *pads, border, value=0.0), np.float32)
+
+
 def _print_surface(
     head: HeadModel, rng: np.random.Generator, *, scale: float, curve_radius_cm: float | None, cutout: bool = False
 ) -> tuple[Surface, float]:
@@ -423,15 +431,7 @@ def _print_surface(
     y0, y1 = round(v0 - half_h * 0.9), round(v0 + half_h * 1.1)
     srgb = np.clip(head.albedo, 0.0, 1.0) ** (1 / 2.2)
     pad = 2
-    h, w = head.albedo.shape[:2]
-    crop = cv2.copyMakeBorder(
-        srgb[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)],
-        max(0, -y0),
-        max(0, y1 - h),
-        max(0, -x0),
-        max(0, x1 - w),
-        cv2.BORDER_REFLECT,
-    )
+    crop = _window(srgb, x0, y0, x1, y1, cv2.BORDER_REFLECT)
     gamma = float(rng.uniform(1.8, 2.5))
     white = float(rng.uniform(0.75, 0.9))
     black = float(rng.uniform(0.02, 0.06))
@@ -443,15 +443,7 @@ def _print_surface(
     texture[pad:-pad, pad:-pad, :3] = printed
     texture[pad:-pad, pad:-pad, 3] = 1.0
     if cutout:
-        weight = cv2.copyMakeBorder(
-            np.ascontiguousarray(head.geometry[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w), 1]),
-            max(0, -y0),
-            max(0, y1 - h),
-            max(0, -x0),
-            max(0, x1 - w),
-            cv2.BORDER_CONSTANT,
-            value=0.0,
-        )
+        weight = _window(np.ascontiguousarray(head.geometry[..., 1]), x0, y0, x1, y1, cv2.BORDER_CONSTANT)
         texture[pad:-pad, pad:-pad, 3] = (weight > 0.5).astype(np.float32)
     ppc = ppc_photo / scale
     origin = (u0 - x0 + pad, v0 - y0 + pad)

@@ -11,7 +11,7 @@ from ..config import FlashConfig
 from ..regions import BACKGROUND, BESIDE, SKIN, RegionSeries
 from ..types import Challenge
 from .base import SignalResult, Verdict, ramp
-from .flash_steps import step_agreement
+from .flash_steps import StepAgreement, step_agreement
 from .schedule_fit import ScheduleFit, fit_schedule, reduced_rss, screen_colours
 
 __all__ = ["FlashTiming", "fit_schedule", "flash_timing", "screen_colours"]
@@ -98,16 +98,8 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
             verdict = Verdict.FAIL
             reasons.append("flash_background_responds_like_face")
             score = min(score, 0.2)
-        elif (
-            disagreeing > 1
-            or (
-                disagreeing == 1
-                and (
-                    steps.agreeing < config.steps_agreeing_to_excuse_one
-                    or steps.min_cosine < config.step_excused_min_cosine
-                )
-            )
-            or steps.steps < config.min_steps_checked
+        elif (disagreeing > 0 and not _one_misread(steps, disagreeing, config)) or (
+            steps.steps < config.min_steps_checked
         ):
             verdict = Verdict.INCONCLUSIVE
             reasons.append("flash_steps_weak")
@@ -123,6 +115,15 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
         verdict = Verdict.INCONCLUSIVE
         reasons.append("flash_timing_weak")
     return FlashTiming(SignalResult("flash_timing", verdict, score, tuple(reasons), measures), offset)
+
+
+def _one_misread(steps: StepAgreement, disagreeing: int, config: FlashConfig) -> bool:
+    """A single disagreeing step, still near its own colour, beside enough agreeing ones: a misread, excused."""
+    return (
+        disagreeing == 1
+        and steps.agreeing >= config.steps_agreeing_to_excuse_one
+        and steps.min_cosine >= config.step_excused_min_cosine
+    )
 
 
 def _beside_ratio(

@@ -18,8 +18,9 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class TrackingConfig:
     """How many frames the detector sees. Detection is the engine's dominant cost (about 8 ms per 480x360
-    frame, 3.5 ms at 320 px), so the flash phase is detected on a few downscaled keyframes and tracked by
-    interpolation; the motion phase gets full-resolution keyframes because parallax needs precise landmarks."""
+    frame, 3.5 ms at 320 px), so the flash phase is detected on a few downscaled keyframes and the frames in
+    between are placed by their measured shift; the motion phase gets full-resolution keyframes because parallax
+    needs precise landmarks."""
 
     flash_keyframes: int = 8
     motion_keyframes: int = 6
@@ -28,6 +29,15 @@ class TrackingConfig:
     # A second face counts only when it is a real detection of some size, not a poster corner at 0.81.
     second_face_min_score: float = 0.9
     second_face_min_ratio: float = 0.25
+    # Flash-phase frames between keyframes are placed by their shift from the nearest keyframe (tracking.py,
+    # `register_to_keyframes`), measured on a square of this half size (eye distances) around the landmarks, at
+    # most `register_max_side` pixels a side (at full resolution); a correlation peak under `register_min_peak` or
+    # a shift beyond `register_max_shift` eye distances is a miss, and interpolation is kept.
+    register_between_keyframes: bool = True
+    register_half_size: float = 1.2
+    register_max_side: int = 128
+    register_min_peak: float = 0.3
+    register_max_shift: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)

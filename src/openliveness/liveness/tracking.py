@@ -1,4 +1,5 @@
-"""Face tracking over a capture: the detector on a few keyframes, landmarks interpolated in between."""
+"""Face tracking over a capture: the detector on a few keyframes, landmarks carried to the frames in between by
+each frame's measured shift (flash phase) or interpolated (motion phase)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
@@ -71,7 +73,9 @@ def track_faces(
     parts: Executor | None = None,
 ) -> FaceTrack:
     """Detect on keyframes (on `parts`' threads when given), then interpolate the landmarks of the main face by
-    frame index (timestamps come from the client and are checked separately, so they do not steer the tracking)."""
+    frame index (timestamps come from the client and are checked separately, so they do not steer the tracking).
+    In the flash phase each frame between keyframes is then placed by its measured shift from the nearest
+    keyframe (`register_to_keyframes`)."""
     motion_start = challenge.flash_end_ms if challenge.motion is not None else float("inf")
 
     def detect(index: int) -> Keyframe:
@@ -91,7 +95,92 @@ def track_faces(
             for c in range(2):
                 # np.interp holds the end values beyond the first and last keyframes.
                 landmarks[:, p, c] = np.interp(grid, xs, pts[:, p, c])
+        if config.register_between_keyframes:
+            flash = [i for i, f in enumerate(frames) if f.timestamp_ms < motion_start]
+            register_to_keyframes(frames, landmarks, [k.index for k in known], flash, config)
     return FaceTrack(landmarks=landmarks, keyframes=tuple(keyframes))
+
+
+def register_to_keyframes(
+    frames: Sequence[CaptureFrame],
+    landmarks: FloatArray,
+    keyframes: Sequence[int],
+    indices: Sequence[int],
+    config: TrackingConfig,
+) -> None:
+    """Move each frame of `indices` that is not a keyframe to where its measured shifts from the keyframes on
+    either side put it (phase correlation of the face's grey patch), in place.
+
+    A hand holding a phone shakes at several hertz, faster than keyframes a few hundred milliseconds apart can
+    follow: interpolated landmarks then miss the face by a pixel or two, and the small regions on the face's
+    outline mix in hair or the room, which reads as flash shape noise. Phase correlation normalises the spectrum,
+    so a colour step's change of the face's brightness does not move the estimate. The two keyframes' estimates
+    of the frame's centre are weighted as the interpolation weights them (which also averages the detector's own
+    error on the two); the interpolation's change of shape (scale, rotation) is kept. The patch is compared at
+    full resolution (the sub-pixel estimate loses precision in proportion to any downscaling), at most
+    `register_max_side` pixels a side. A correlation peak under `register_min_peak` (no clear match: on the
+    tuning captures an odd frame reads about 0 where matches read 0.8 to 1.1, and its shift is tens of pixels
+    off) or a shift beyond `register_max_shift` eye distances is a miss: that keyframe's estimate is dropped,
+    and with both dropped the interpolation is kept."""
+    keys = np.array(sorted(keyframes), dtype=np.int64)
+    if len(keys) == 0:
+        return
+    references: dict[int, _Reference | None] = {}
+
+    def centre_from(k: int, i: int) -> FloatArray | None:
+        if k not in references:
+            references[k] = _reference_patch(frames[k].image, landmarks[k], config)
+        reference = references[k]
+        if reference is None:
+            return None
+        box, patch, window = reference
+        moved = _grey_patch(frames[i].image, box)
+        if moved is None:
+            return None
+        (dx, dy), peak = cv2.phaseCorrelate(patch, moved, window)
+        iod = float(np.hypot(*(landmarks[k][1] - landmarks[k][0])))
+        if peak < config.register_min_peak or float(np.hypot(dx, dy)) > config.register_max_shift * iod:
+            return None
+        return np.asarray(landmarks[k].mean(axis=0) + np.array([dx, dy]), dtype=np.float64)
+
+    key_set = set(keys.tolist())
+    for i in indices:
+        if i in key_set:
+            continue
+        after = int(np.searchsorted(keys, i))
+        sides = [int(k) for k in keys[max(0, after - 1) : after + 1]]
+        estimates = [(c, 1.0 / abs(i - k)) for k in sides if (c := centre_from(k, i)) is not None]
+        if not estimates:
+            continue
+        centre = sum(w * c for c, w in estimates) / sum(w for _, w in estimates)
+        landmarks[i] += centre - landmarks[i].mean(axis=0)
+
+
+_Reference = tuple[tuple[int, int, int], npt.NDArray[np.float32], npt.NDArray[np.float32]]
+
+
+def _reference_patch(image: npt.NDArray[np.uint8], points: FloatArray, config: TrackingConfig) -> _Reference | None:
+    """A keyframe's square patch around its landmarks: (box, grey patch, Hanning window), None off the frame."""
+    iod = float(np.hypot(*(points[1] - points[0])))
+    size = min(round(2.0 * config.register_half_size * iod), config.register_max_side)
+    while cv2.getOptimalDFTSize(size) != size:  # a size the FFT takes fast (small primes only)
+        size -= 1
+    x0, y0 = (round(float(v)) - size // 2 for v in points.mean(axis=0))
+    box = (x0, y0, size)
+    patch = _grey_patch(image, box)
+    if patch is None:
+        return None
+    return box, patch, cv2.createHanningWindow((size, size), cv2.CV_32F)
+
+
+def _grey_patch(image: npt.NDArray[np.uint8], box: tuple[int, int, int]) -> npt.NDArray[np.float32] | None:
+    """The square `box` (left, top, size) of `image` in grey; None when it leaves the frame or is too small."""
+    x0, y0, size = box
+    h, w = image.shape[:2]
+    if size < 16 or x0 < 0 or y0 < 0 or x0 + size > w or y0 + size > h:
+        return None
+    grey = cv2.cvtColor(image[y0 : y0 + size, x0 : x0 + size], cv2.COLOR_RGB2GRAY)
+    return np.asarray(grey, dtype=np.float32)
 
 
 def _detect(

@@ -170,7 +170,7 @@ def _reference_patch(image: npt.NDArray[np.uint8], points: FloatArray, config: T
     patch = _grey_patch(image, box)
     if patch is None:
         return None
-    return box, patch, cv2.createHanningWindow((size, size), cv2.CV_32F)
+    return box, patch, np.asarray(cv2.createHanningWindow((size, size), cv2.CV_32F), dtype=np.float32)
 
 
 def _grey_patch(image: npt.NDArray[np.uint8], box: tuple[int, int, int]) -> npt.NDArray[np.float32] | None:

@@ -21,7 +21,7 @@ from .regions import measure_regions
 from .signals import SignalResult, Verdict, flash_reflection, flash_shape, flash_timing, integrity, parallax
 from .signals.flash_timing import light_window_end_ms
 from .signals.parallax import tracked_parallax, yaw_of
-from .tracking import FaceTrack, Keyframe, track_faces
+from .tracking import FaceTrack, Keyframe, registered, track_faces
 from .types import Capture, CaptureFrame, Challenge, LivenessResult
 
 __all__ = ["LivenessEngine"]
@@ -65,7 +65,7 @@ class LivenessEngine:
             # Tampering is decided before any model runs: no need to spend the detector on it.
             return self._result(challenge, signals, None), signals
 
-        track = track_faces(self.analyzer, frames, challenge, cfg.tracking, parts=self.parts)
+        track = track_faces(self.analyzer, frames, challenge, cfg.tracking, parts=self.parts, register=False)
         motion_job: Future[SignalResult] | None = None
         if track.detected and challenge.mode is LivenessOperationMode.PASSIVE_ACTIVE:
             # Parallax needs only the track: it runs beside the light's signals, on the other core when free.
@@ -75,6 +75,7 @@ class LivenessEngine:
                 if k.full_resolution and frames[k.index].timestamp_ms >= challenge.flash_end_ms
             ]
             motion_job = self._beside(_parallax, frames, track.landmarks, motion, challenge, cfg)
+        track = registered(track, frames, challenge, cfg.tracking)
         series = measure_regions(frames, track.landmarks, until_ms=light_window_end_ms(challenge, cfg.flash))
         signals["quality"] = quality_gates(challenge, frames, track, series, cfg.quality)
         best = _best_frame(challenge, frames, track)

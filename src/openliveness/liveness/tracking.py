@@ -17,7 +17,7 @@ from openliveness.vision import DetectedFace, FaceAnalyzer, FaceBox, FaceLandmar
 from .config import TrackingConfig
 from .types import CaptureFrame, Challenge
 
-__all__ = ["FaceTrack", "Keyframe", "choose_keyframes", "track_faces"]
+__all__ = ["FaceTrack", "Keyframe", "choose_keyframes", "register_to_keyframes", "registered", "track_faces"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -71,11 +71,12 @@ def track_faces(
     config: TrackingConfig,
     *,
     parts: Executor | None = None,
+    register: bool = True,
 ) -> FaceTrack:
     """Detect on keyframes (on `parts`' threads when given), then interpolate the landmarks of the main face by
     frame index (timestamps come from the client and are checked separately, so they do not steer the tracking).
-    In the flash phase each frame between keyframes is then placed by its measured shift from the nearest
-    keyframe (`register_to_keyframes`)."""
+    Then, unless `register` is False, the flash phase's frames between keyframes are moved by their measured
+    shifts (`registered`; the engine does that itself, beside parallax, which needs only the motion phase)."""
     motion_start = challenge.flash_end_ms if challenge.motion is not None else float("inf")
 
     def detect(index: int) -> Keyframe:
@@ -95,10 +96,22 @@ def track_faces(
             for c in range(2):
                 # np.interp holds the end values beyond the first and last keyframes.
                 landmarks[:, p, c] = np.interp(grid, xs, pts[:, p, c])
-        if config.register_between_keyframes:
-            flash = [i for i, f in enumerate(frames) if f.timestamp_ms < motion_start]
-            register_to_keyframes(frames, landmarks, [k.index for k in known], flash, config)
-    return FaceTrack(landmarks=landmarks, keyframes=tuple(keyframes))
+    track = FaceTrack(landmarks=landmarks, keyframes=tuple(keyframes))
+    return registered(track, frames, challenge, config) if register else track
+
+
+def registered(
+    track: FaceTrack, frames: Sequence[CaptureFrame], challenge: Challenge, config: TrackingConfig
+) -> FaceTrack:
+    """`track` with its flash-phase frames between keyframes moved by their measured shifts (a new track; the
+    motion phase's landmarks are unchanged). The same track when `config.register_between_keyframes` is off."""
+    if not config.register_between_keyframes or not track.detected:
+        return track
+    motion_start = challenge.flash_end_ms if challenge.motion is not None else float("inf")
+    flash = [i for i, f in enumerate(frames) if f.timestamp_ms < motion_start]
+    landmarks = track.landmarks.copy()
+    register_to_keyframes(frames, landmarks, [k.index for k in track.detected], flash, config)
+    return FaceTrack(landmarks=landmarks, keyframes=track.keyframes)
 
 
 def register_to_keyframes(

@@ -105,6 +105,9 @@ class FlashConfig:
     # Shape: relative irradiance curvature (centre minus sides) of the screen light over the face. Tuning heads in
     # Passive: 1st percentile 0.141; the prints and still photos that the outline check below leaves (tilted
     # sheets) reach 0.108; curved prints reach 0.19 but are refused at the outline (was 0.17 before that check).
+    # Session 7, frames registered between keyframes (twelve tuning faces): Passive heads 0.079, 0.113, 0.126, then
+    # 0.156 up (n = 120); prints the outline leaves 0.018 at most; prints cut along the outline 0.133 to 0.196 for
+    # the 3 of 60 that pass (docs/threat-model.md).
     shape_pass: float = 0.13
     shape_fail: float = 0.08
     # Screen light at the face's outline (its less lit side) over the centre's: a head turns away there or ends, a

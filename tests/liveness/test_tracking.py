@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 
+from openliveness.domain import LivenessOperationMode
 from openliveness.liveness import CaptureFrame
 from openliveness.liveness.config import TrackingConfig
-from openliveness.liveness.tracking import register_to_keyframes
+from openliveness.liveness.tracking import FaceTrack, Keyframe, register_to_keyframes, registered
+from openliveness.simulate import random_challenge
+from openliveness.vision import DetectedFace, FaceBox, FaceLandmarks, Point
 
 from .synth import astronaut_frame
 
@@ -62,3 +66,20 @@ def test_a_patch_leaving_the_frame_keeps_the_interpolation() -> None:
     registered = off.copy()
     register_to_keyframes(frames, registered, [0, len(frames) - 1], range(len(frames)), CONFIG)
     assert np.array_equal(registered, off)
+
+
+def test_registering_on_two_threads_gives_the_same_track() -> None:
+    frames, truth = _shaken_capture()
+    challenge = random_challenge(np.random.default_rng(1), LivenessOperationMode.PASSIVE)
+    keys = []
+    for i in (0, len(frames) - 1):
+        points = FaceLandmarks(*(Point(float(x), float(y)) for x, y in truth[i]))
+        face = DetectedFace(box=FaceBox(top=80, left=130, width=140, height=180), landmarks=points, score=0.99)
+        keys.append(Keyframe(index=i, face=face, face_count=1, full_resolution=False))
+    track = FaceTrack(landmarks=np.repeat(truth[:1], len(frames), axis=0), keyframes=tuple(keys))
+    alone = registered(track, frames, challenge, CONFIG)
+    with ThreadPoolExecutor(1) as parts:
+        spread = registered(track, frames, challenge, CONFIG, parts=parts)
+    assert np.array_equal(alone.landmarks, spread.landmarks)
+    assert np.abs(alone.landmarks - truth).max() < 0.35
+    assert np.array_equal(track.landmarks, np.repeat(truth[:1], len(frames), axis=0))  # a new track, not in place

@@ -75,7 +75,7 @@ class LivenessEngine:
                 if k.full_resolution and frames[k.index].timestamp_ms >= challenge.flash_end_ms
             ]
             motion_job = self._beside(_parallax, frames, track.landmarks, motion, challenge, cfg)
-        track = registered(track, frames, challenge, cfg.tracking)
+        track = registered(track, frames, challenge, cfg.tracking, parts=self.parts)
         series = measure_regions(frames, track.landmarks, until_ms=light_window_end_ms(challenge, cfg.flash))
         signals["quality"] = quality_gates(challenge, frames, track, series, cfg.quality)
         best = _best_frame(challenge, frames, track)

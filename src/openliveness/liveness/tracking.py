@@ -101,16 +101,30 @@ def track_faces(
 
 
 def registered(
-    track: FaceTrack, frames: Sequence[CaptureFrame], challenge: Challenge, config: TrackingConfig
+    track: FaceTrack,
+    frames: Sequence[CaptureFrame],
+    challenge: Challenge,
+    config: TrackingConfig,
+    *,
+    parts: Executor | None = None,
 ) -> FaceTrack:
     """`track` with its flash-phase frames between keyframes moved by their measured shifts (a new track; the
-    motion phase's landmarks are unchanged). The same track when `config.register_between_keyframes` is off."""
+    motion phase's landmarks are unchanged). The same track when `config.register_between_keyframes` is off.
+    With `parts`, the later half of the frames is registered there while the caller does the first (OpenCV
+    releases the GIL; each half writes its own rows)."""
     if not config.register_between_keyframes or not track.detected:
         return track
     motion_start = challenge.flash_end_ms if challenge.motion is not None else float("inf")
     flash = [i for i, f in enumerate(frames) if f.timestamp_ms < motion_start]
     landmarks = track.landmarks.copy()
-    register_to_keyframes(frames, landmarks, [k.index for k in track.detected], flash, config)
+    keys = [k.index for k in track.detected]
+    if parts is None:
+        register_to_keyframes(frames, landmarks, keys, flash, config)
+    else:
+        half = len(flash) // 2
+        later = parts.submit(register_to_keyframes, frames, landmarks, keys, flash[half:], config)
+        register_to_keyframes(frames, landmarks, keys, flash[:half], config)
+        later.result()
     return FaceTrack(landmarks=landmarks, keyframes=track.keyframes)
 
 
@@ -150,7 +164,8 @@ def register_to_keyframes(
         moved = _grey_patch(frames[i].image, box)
         if moved is None:
             return None
-        (dx, dy), peak = cv2.phaseCorrelate(patch, moved, window)
+        # OpenCV windows its inputs in place: the cached keyframe patch is passed as a copy.
+        (dx, dy), peak = cv2.phaseCorrelate(patch.copy(), moved, window)
         iod = float(np.hypot(*(landmarks[k][1] - landmarks[k][0])))
         if peak < config.register_min_peak or float(np.hypot(dx, dy)) > config.register_max_shift * iod:
             return None

@@ -77,7 +77,7 @@ def track_faces(
     frame index (timestamps come from the client and are checked separately, so they do not steer the tracking).
     Then, unless `register` is False, the flash phase's frames between keyframes are moved by their measured
     shifts (`registered`; the engine does that itself, beside parallax, which needs only the motion phase)."""
-    motion_start = challenge.flash_end_ms if challenge.motion is not None else float("inf")
+    motion_start = _motion_start(challenge)
 
     def detect(index: int) -> Keyframe:
         full = frames[index].timestamp_ms >= motion_start
@@ -114,7 +114,7 @@ def registered(
     releases the GIL; each half writes its own rows)."""
     if not config.register_between_keyframes or not track.detected:
         return track
-    motion_start = challenge.flash_end_ms if challenge.motion is not None else float("inf")
+    motion_start = _motion_start(challenge)
     flash = [i for i, f in enumerate(frames) if f.timestamp_ms < motion_start]
     landmarks = track.landmarks.copy()
     keys = [k.index for k in track.detected]
@@ -152,24 +152,23 @@ def register_to_keyframes(
     keys = np.array(sorted(keyframes), dtype=np.int64)
     if len(keys) == 0:
         return
-    references: dict[int, _Reference | None] = {}
+    references: dict[int, _KeyPatch | None] = {}
 
     def centre_from(k: int, i: int) -> FloatArray | None:
         if k not in references:
-            references[k] = _reference_patch(frames[k].image, landmarks[k], config)
-        reference = references[k]
-        if reference is None:
+            references[k] = _key_patch(frames[k].image, landmarks[k], config)
+        ref = references[k]
+        if ref is None:
             return None
-        box, patch, window = reference
-        moved = _grey_patch(frames[i].image, box)
+        moved = _grey_patch(frames[i].image, ref.box)
         if moved is None:
             return None
         # OpenCV windows its inputs in place: the cached keyframe patch is passed as a copy.
-        (dx, dy), peak = cv2.phaseCorrelate(patch.copy(), moved, window)
-        iod = float(np.hypot(*(landmarks[k][1] - landmarks[k][0])))
-        if peak < config.register_min_peak or float(np.hypot(dx, dy)) > config.register_max_shift * iod:
+        (dx, dy), peak = cv2.phaseCorrelate(ref.patch.copy(), moved, ref.window)
+        if peak < config.register_min_peak or float(np.hypot(dx, dy)) > ref.max_shift_px:
             return None
-        return np.asarray(landmarks[k].mean(axis=0) + np.array([dx, dy]), dtype=np.float64)
+        shifted: FloatArray = ref.centre + np.array([dx, dy])
+        return shifted
 
     key_set = set(keys.tolist())
     for i in indices:
@@ -184,11 +183,25 @@ def register_to_keyframes(
         landmarks[i] += centre - landmarks[i].mean(axis=0)
 
 
-_Reference = tuple[tuple[int, int, int], npt.NDArray[np.float32], npt.NDArray[np.float32]]
+@dataclass(frozen=True, slots=True)
+class _KeyPatch:
+    """What every frame registered to one keyframe is compared with: the keyframe's grey patch (`box`: left, top,
+    size), its Hanning window, the keyframe's landmark centre, and the largest shift taken as a match."""
+
+    box: tuple[int, int, int]
+    patch: npt.NDArray[np.float32]
+    window: npt.NDArray[np.float32]
+    centre: FloatArray
+    max_shift_px: float
 
 
-def _reference_patch(image: npt.NDArray[np.uint8], points: FloatArray, config: TrackingConfig) -> _Reference | None:
-    """A keyframe's square patch around its landmarks: (box, grey patch, Hanning window), None off the frame."""
+def _motion_start(challenge: Challenge) -> float:
+    """Where the motion phase starts on the challenge clock (never, in Passive)."""
+    return challenge.flash_end_ms if challenge.motion is not None else float("inf")
+
+
+def _key_patch(image: npt.NDArray[np.uint8], points: FloatArray, config: TrackingConfig) -> _KeyPatch | None:
+    """A keyframe's square patch around its landmarks; None off the frame."""
     iod = float(np.hypot(*(points[1] - points[0])))
     size = min(round(2.0 * config.register_half_size * iod), config.register_max_side)
     while cv2.getOptimalDFTSize(size) != size:  # a size the FFT takes fast (small primes only)
@@ -198,7 +211,9 @@ def _reference_patch(image: npt.NDArray[np.uint8], points: FloatArray, config: T
     patch = _grey_patch(image, box)
     if patch is None:
         return None
-    return box, patch, np.asarray(cv2.createHanningWindow((size, size), cv2.CV_32F), dtype=np.float32)
+    window = np.asarray(cv2.createHanningWindow((size, size), cv2.CV_32F), dtype=np.float32)
+    centre = np.asarray(points.mean(axis=0), dtype=np.float64)
+    return _KeyPatch(box, patch, window, centre, config.register_max_shift * iod)
 
 
 def _grey_patch(image: npt.NDArray[np.uint8], box: tuple[int, int, int]) -> npt.NDArray[np.float32] | None:

@@ -216,6 +216,16 @@ def test_flash_shape_refuses_an_outline_lit_like_the_centre(edge_left: float, ed
         assert result.verdict is Verdict.PASS
 
 
+def test_a_flat_sheet_reports_both_readings() -> None:
+    """Outline lit like the centre AND no curvature: both reasons, which fusion lets refuse after a turn."""
+    challenge = make_challenge(8)
+    q = {"side_left": 0.5, "side_right": 0.5} | {name: 0.45 for name in EDGE_NAMES}
+    result = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
+    assert result.measures["relative_curvature"] == pytest.approx(0.0, abs=1e-6)
+    assert result.verdict is Verdict.FAIL
+    assert result.reasons == ("flash_shape_sheet", "flash_shape_flat")
+
+
 @pytest.mark.parametrize(
     ("other", "mix", "passes"),
     # A magenta step received as 36 % yellow: nearer another colour, but still at cosine 0.83 of its own (a

@@ -156,6 +156,9 @@ class ParallaxConfig:
     # error beyond which a point is dropped, RANSAC inlier distance of the plane's homography (eye distances).
     track: bool = True
     reference_settle_ms: float = 300.0
+    # The statistic is the deviation the nose holds for at least this long (signals/parallax.py, `sustained`):
+    # tuning prints' tracking glitched to 0.10-0.19 for one to three frames (up to 170 ms); heads hold a turn.
+    sustain_ms: float = 250.0
     track_window: float = 0.3
     track_fb_max_px: float = 1.0
     ransac_threshold: float = 0.03
@@ -185,6 +188,10 @@ class FusionConfig:
     # ...and a shape failure no longer refuses then either (a bona fide head that turned is not refused on a
     # shape measurement that misread it; no print passes a turn's parallax).
     shape_failure_refuses_after_decisive_parallax: bool = False
+    # ...except a shape that reads as a flat sheet twice over (outline lit like the centre, and no curvature:
+    # `flash_shape_sheet` with `flash_shape_flat`): conflicting evidence, and parallax's margin over prints is
+    # thinnest on strongly foreshortened sheets (a tilted print's tracking reached 0.098 on the tuning faces).
+    flat_sheet_refuses_after_decisive_parallax: bool = True
     # Gates that leave flash timing readable: when only these trip, a timing failure is spoofface, not uncertain.
     motion_gates: frozenset[str] = frozenset({"too_much_motion"})
 

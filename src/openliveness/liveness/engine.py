@@ -151,7 +151,8 @@ def _parallax(
     if ref is None or not np.all(np.isfinite(landmarks[ref])):
         return parallax(motion, challenge.motion, cfg.parallax)
     images = [f.image for f in frames[ref:]]
-    return tracked_parallax(images, landmarks[ref], challenge.motion, cfg.parallax)
+    times = [f.timestamp_ms for f in frames[ref:]]
+    return tracked_parallax(images, landmarks[ref], challenge.motion, cfg.parallax, times_ms=times)
 
 
 def _best_frame(challenge: Challenge, frames: tuple[CaptureFrame, ...], track: FaceTrack) -> _Best | None:

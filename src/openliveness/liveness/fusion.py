@@ -12,6 +12,9 @@ from .signals.base import SignalResult, Verdict
 
 __all__ = ["Fused", "fuse"]
 
+# Flash shape's two readings of a sheet together (signals/flash_shape.py).
+_FLAT_SHEET = frozenset({"flash_shape_sheet", "flash_shape_flat"})
+
 
 @dataclass(frozen=True, slots=True)
 class Fused:
@@ -27,14 +30,15 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
        still refuses when the only gate is motion (it smears the shape, not the colour's timing);
     3. flash timing, flash shape, flash reflection or (PassiveActive) parallax fails -> spoofface;
     4. any required signal inconclusive -> uncertain (in PassiveActive, flash shape is not required, nor does
-       its failure count in row 3, once parallax passed decisively);
+       its failure count in row 3, once parallax passed decisively, unless it read a flat sheet twice over);
     5. otherwise realface: every required signal passed.
     """
     required = ["flash_timing", "flash_shape", "flash_reflection"]
     # Flash shape alone cannot separate prints from heads across faces. In PassiveActive, once parallax has
     # passed decisively (a turn tracked by texture: no print reaches it), shape is advisory: neither its
     # inconclusive verdict nor its failure decides (replays and injections, which do turn, are refused by flash
-    # timing and reflection). A shape pass never rescues a parallax failure.
+    # timing and reflection). A shape pass never rescues a parallax failure. A flat sheet (outline lit and no
+    # curvature) still refuses: parallax alone does not overrule two readings of a print.
     checked = list(required)
     if mode is LivenessOperationMode.PASSIVE_ACTIVE and config.require_parallax_in_passive_active:
         required.append("parallax")
@@ -47,7 +51,11 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
             and par.measures.get("decisive", 0.0) >= 1.0
         ):
             required.remove("flash_shape")
-            if not config.shape_failure_refuses_after_decisive_parallax:
+            shape = signals.get("flash_shape")
+            flat_sheet = shape is not None and set(shape.reasons) >= _FLAT_SHEET
+            if not config.shape_failure_refuses_after_decisive_parallax and not (
+                flat_sheet and config.flat_sheet_refuses_after_decisive_parallax
+            ):
                 checked.remove("flash_shape")
 
     def reasons_of(names: list[str], verdict: Verdict) -> tuple[str, ...]:

@@ -110,7 +110,12 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         edge = float(np.median(edge_ratios))
         measures["edge_ratio"] = edge
         if edge >= config.shape_edge_fail:
-            return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), ("flash_shape_sheet",), measures)
+            # Both readings of a sheet, when the curvature is flat too: fusion lets this one refuse even after
+            # a turn's parallax passed (a parallax glitch on a strongly foreshortened print must not override it).
+            reasons = (
+                ("flash_shape_sheet", "flash_shape_flat") if relative < config.shape_fail else ("flash_shape_sheet",)
+            )
+            return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), reasons, measures)
     if relative >= config.shape_pass:
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:

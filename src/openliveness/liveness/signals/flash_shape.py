@@ -111,7 +111,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         measures["edge_ratio"] = edge
         if edge >= config.shape_edge_fail:
             # Both readings of a sheet, when the curvature is flat too: fusion lets this one refuse even after
-            # a turn's parallax passed (a parallax glitch on a strongly foreshortened print must not override it).
+            # a turn's parallax passed (a glitch in a print's point tracking must not override two readings).
             reasons = (
                 ("flash_shape_sheet", "flash_shape_flat") if relative < config.shape_fail else ("flash_shape_sheet",)
             )

@@ -231,7 +231,10 @@ def _apply(h: FloatArray, points: FloatArray) -> FloatArray | None:
 
 def sustained(values: Sequence[float], times_ms: Sequence[float], span_ms: float) -> float:
     """The highest level `values` hold over some stretch of frames at least `span_ms` long (the largest, over
-    such stretches, of their smallest value); the smallest value when the frames span less than that."""
+    such stretches, of their smallest value); the smallest value when the frames span less than that.
+
+    The times are the client's: frames claimed far apart make a stretch of two, whose smaller value is still never
+    above the second largest of all (the statistic this replaced), so forged spacing cannot raise it."""
     best = float("-inf")
     j = 0
     for i in range(len(values)):

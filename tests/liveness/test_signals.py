@@ -13,7 +13,7 @@ from openliveness.liveness.config import EngineConfig
 from openliveness.liveness.regions import BESIDE, RegionSeries, measure_regions
 from openliveness.liveness.signals import Verdict, flash_shape, flash_timing, parallax, screen_colours
 from openliveness.liveness.signals.parallax import nose_deviation
-from openliveness.liveness.tracking import track_faces
+from openliveness.liveness.tracking import registered, track_faces
 from openliveness.vision import FaceAnalyzer
 
 from .synth import Scene, astronaut_frame, head_points, head_scene, keyframe_at, make_challenge, render_capture
@@ -22,7 +22,9 @@ CONFIG = EngineConfig()
 
 
 def _series(analyzer: FaceAnalyzer, challenge: Challenge, capture: Capture) -> RegionSeries:
-    track = track_faces(analyzer, capture.frames, challenge, CONFIG.tracking)
+    track = registered(
+        track_faces(analyzer, capture.frames, challenge, CONFIG.tracking), capture.frames, challenge, CONFIG.tracking
+    )
     return measure_regions(capture.frames, track.landmarks)
 
 

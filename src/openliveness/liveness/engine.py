@@ -65,7 +65,7 @@ class LivenessEngine:
             # Tampering is decided before any model runs: no need to spend the detector on it.
             return self._result(challenge, signals, None), signals
 
-        track = track_faces(self.analyzer, frames, challenge, cfg.tracking, parts=self.parts, register=False)
+        track = track_faces(self.analyzer, frames, challenge, cfg.tracking, parts=self.parts)
         motion_job: Future[SignalResult] | None = None
         if track.detected and challenge.mode is LivenessOperationMode.PASSIVE_ACTIVE:
             # Parallax needs only the track: it runs beside the light's signals, on the other core when free.

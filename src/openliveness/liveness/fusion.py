@@ -53,9 +53,10 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
             required.remove("flash_shape")
             shape = signals.get("flash_shape")
             flat_sheet = shape is not None and set(shape.reasons) >= _FLAT_SHEET
-            if not config.shape_failure_refuses_after_decisive_parallax and not (
+            shape_refuses = config.shape_failure_refuses_after_decisive_parallax or (
                 flat_sheet and config.flat_sheet_refuses_after_decisive_parallax
-            ):
+            )
+            if not shape_refuses:
                 checked.remove("flash_shape")
 
     def reasons_of(names: list[str], verdict: Verdict) -> tuple[str, ...]:

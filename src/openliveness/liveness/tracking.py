@@ -71,12 +71,11 @@ def track_faces(
     config: TrackingConfig,
     *,
     parts: Executor | None = None,
-    register: bool = True,
 ) -> FaceTrack:
     """Detect on keyframes (on `parts`' threads when given), then interpolate the landmarks of the main face by
     frame index (timestamps come from the client and are checked separately, so they do not steer the tracking).
-    Then, unless `register` is False, the flash phase's frames between keyframes are moved by their measured
-    shifts (`registered`; the engine does that itself, beside parallax, which needs only the motion phase)."""
+    `registered` then moves the flash phase's frames between keyframes by their measured shifts (the engine calls
+    it after starting parallax, which needs only the motion phase's interpolated track)."""
     motion_start = _motion_start(challenge)
 
     def detect(index: int) -> Keyframe:
@@ -96,8 +95,7 @@ def track_faces(
             for c in range(2):
                 # np.interp holds the end values beyond the first and last keyframes.
                 landmarks[:, p, c] = np.interp(grid, xs, pts[:, p, c])
-    track = FaceTrack(landmarks=landmarks, keyframes=tuple(keyframes))
-    return registered(track, frames, challenge, config) if register else track
+    return FaceTrack(landmarks=landmarks, keyframes=tuple(keyframes))
 
 
 def registered(

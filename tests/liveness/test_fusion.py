@@ -141,17 +141,19 @@ def test_flash_shape_is_advisory_after_decisive_parallax(
     [
         # A shape that read a sheet twice over (lit outline and no curvature) refuses even after a decisive turn...
         (("flash_shape_sheet", "flash_shape_flat"), "spoofface"),
+        # ...as does a sheet curved across only (paper around a bottle has a parallax of its own)...
+        (("flash_shape_cylinder",), "spoofface"),
         # ...one reading alone does not: heads that turned are misread on either now and then.
         (("flash_shape_sheet",), "realface"),
         (("flash_shape_flat",), "realface"),
     ],
 )
-def test_a_flat_sheet_refuses_after_decisive_parallax(shape_reasons: tuple[str, ...], decision: str) -> None:
+def test_sheet_readings_refuse_after_decisive_parallax(shape_reasons: tuple[str, ...], decision: str) -> None:
     signals = _with_parallax(F, P, 1.0)
     signals["flash_shape"] = SignalResult("flash_shape", F, 0.0, shape_reasons)
     assert fuse(signals, ACTIVE, FusionConfig()).decision is LivenessDecision(decision)
-    # The rule can be turned off (then any shape failure is advisory after a decisive turn).
-    off = FusionConfig(flat_sheet_refuses_after_decisive_parallax=False)
+    # The rules can be turned off (then any shape failure is advisory after a decisive turn).
+    off = FusionConfig(flat_sheet_refuses_after_decisive_parallax=False, cylinder_refuses_after_decisive_parallax=False)
     assert fuse(signals, ACTIVE, off).decision is LivenessDecision.REAL_FACE
 
 

@@ -195,6 +195,8 @@ def _synthetic_series(
 
 
 EDGE_NAMES = ("edge_left_upper", "edge_left_lower", "edge_right_upper", "edge_right_lower")
+# A head recedes above and below its cheeks (forehead, jaw): 0.4 against the cheeks' 0.5, a curvature of 0.2 along.
+HEAD_COLUMNS = dict.fromkeys(("upper_left", "upper_right", "jaw_left", "jaw_right"), 0.4)
 
 
 @pytest.mark.parametrize(
@@ -207,6 +209,7 @@ def test_flash_shape_refuses_an_outline_lit_like_the_centre(edge_left: float, ed
     at the face's outline, where a head turns away (or ends). One side lit (a shoulder, a hand) does not count."""
     challenge = make_challenge(8)
     q = {"side_left": 0.35, "side_right": 0.35, "edge_left_upper": edge_left, "edge_left_lower": edge_left}
+    q |= HEAD_COLUMNS
     q |= {"edge_right_upper": edge_right, "edge_right_lower": edge_right}
     result = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
     assert result.measures["relative_curvature"] == pytest.approx(0.3, abs=1e-6)
@@ -226,6 +229,23 @@ def test_a_flat_sheet_reports_both_readings() -> None:
     assert result.measures["relative_curvature"] == pytest.approx(0.0, abs=1e-6)
     assert result.verdict is Verdict.FAIL
     assert result.reasons == ("flash_shape_sheet", "flash_shape_flat")
+
+
+@pytest.mark.parametrize(
+    ("along", "reasons"),
+    # Lit down the cheeks' columns like the cheeks (paper around a bottle): a sheet bent about one axis. Receding a
+    # little less than the share asks (0.3 x 0.2 = 0.06 along): still a sheet; a head's 0.2 along passes.
+    [(0.5, ("flash_shape_cylinder",)), (0.48, ("flash_shape_cylinder",)), (0.4, ())],
+)
+def test_flash_shape_refuses_a_sheet_curved_across_only(along: float, reasons: tuple[str, ...]) -> None:
+    challenge = make_challenge(8)
+    q = {"side_left": 0.35, "side_right": 0.35, **dict.fromkeys(EDGE_NAMES, 0.1)}
+    q |= dict.fromkeys(HEAD_COLUMNS, along)
+    result = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
+    assert result.measures["relative_curvature"] == pytest.approx(0.3, abs=1e-6)
+    assert result.measures["vertical_curvature"] == pytest.approx((0.5 - along) / 0.5, abs=1e-6)
+    assert result.reasons == reasons
+    assert result.verdict is (Verdict.FAIL if reasons else Verdict.PASS)
 
 
 @pytest.mark.parametrize(
@@ -257,10 +277,11 @@ def test_flash_shape_curvature_and_its_standard_error_on_known_irradiance() -> N
     challenge = make_challenge(8)
     # Centre regions 0.5, sides 0.35: relative curvature (0.5 - 0.35) / 0.5 = 0.3 exactly, whatever the albedo.
     # The outline turns away to a grazing angle (0.1).
-    q = {"side_left": 0.35, "side_right": 0.35, **dict.fromkeys(EDGE_NAMES, 0.1)}
+    q = {"side_left": 0.35, "side_right": 0.35, **dict.fromkeys(EDGE_NAMES, 0.1), **HEAD_COLUMNS}
     clean = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
     assert clean.verdict is Verdict.PASS
     assert clean.measures["relative_curvature"] == pytest.approx(0.3, abs=1e-6)
+    assert clean.measures["vertical_curvature"] == pytest.approx(0.2, abs=1e-6)
     assert clean.measures["curvature_se"] == pytest.approx(0.0, abs=1e-6)
     # The standard error grows with the measurement noise (about 0.006 at 3 % per-frame noise).
     errors = [

@@ -256,3 +256,32 @@ def test_a_cut_out_print_shows_the_room_beyond_the_head_only(head: HeadModel, ch
     h, w = changed.shape
     face = changed[int(0.35 * h) : int(0.65 * h), int(0.4 * w) : int(0.6 * w)]
     assert face.mean() < 0.01
+
+
+def test_a_wrapped_cut_out_is_curved_across_and_straight_along(
+    head: HeadModel, challenge: Challenge, analyzer: FaceAnalyzer
+) -> None:
+    """Paper wrapped around a bottle (on request only): the screen's share falls off toward the face's sides as on a
+    head, but down a column of the face (forehead, cheek, jaw) only as the screen's light does on a flat print,
+    where a head recedes (paper bends about one axis)."""
+    assert "wrapped_cutout" in simulate.ON_REQUEST_VARIANTS[Species.PRINT]
+    assert "wrapped_cutout" not in simulate.VARIANTS[Species.PRINT]
+
+    def along_and_across(species: Species, variant: str | None) -> tuple[float, float]:
+        capture = simulate_capture(head, challenge, species, conditions=STILL, rng=5, variant=variant)
+        assert capture.variant == (variant or "live")
+        lm = _landmarks(analyzer, capture.to_capture().frames[0].image)
+        eyes, iod = (lm[0] + lm[1]) / 2, float(np.linalg.norm(lm[1] - lm[0]))
+        points = {"nose": lm[2] + np.array([0.0, -0.1 * iod]), "side": np.array([eyes[0] + 0.95 * iod, lm[2][1]])}
+        points |= {f"column_{k}": eyes + np.array([0.42, dy]) * iod for k, dy in enumerate((-0.65, 0.55, 1.35))}
+        r = _unlit_response(capture, challenge, points)
+        along = 1.0 - 0.5 * (r["column_0"] + r["column_2"]) / r["column_1"]
+        return along, 1.0 - r["side"] / r["nose"]
+
+    paper_along, paper_across = along_and_across(Species.PRINT, "wrapped_cutout")
+    flat_along, flat_across = along_and_across(Species.PRINT, "flat")
+    head_along, head_across = along_and_across(Species.BONA_FIDE, None)
+    # Wrapped: more curved across than the flat print (and the head); along, the flat print's falloff only.
+    assert paper_across > max(flat_across, head_across)
+    assert paper_along == pytest.approx(flat_along, abs=0.03)
+    assert head_along > flat_along + 0.05

@@ -16,6 +16,7 @@ __all__ = [
     "BESIDE",
     "CANONICAL_LANDMARKS",
     "CENTRAL",
+    "COLUMNS",
     "EDGES",
     "FACE_REGIONS",
     "LATERAL",
@@ -43,6 +44,12 @@ FACE_REGIONS: dict[str, tuple[float, float, float]] = {
     "side_left": (-0.85, 0.45, 0.09),
     "side_right": (0.85, 0.45, 0.09),
     "chin": (0.0, 1.4, 0.1),
+    # Above and below the inner cheeks, in their column: a head recedes there (the forehead up and back, the jaw
+    # down and back) while paper bent about a vertical axis does not change along a column (signals/flash_shape.py).
+    "upper_left": (-0.42, -0.65, 0.14),
+    "upper_right": (0.42, -0.65, 0.14),
+    "jaw_left": (-0.42, 1.35, 0.14),
+    "jaw_right": (0.42, 1.35, 0.14),
     # The face's outline, from the eyes' level to the mouth's, both sides: a head turns away from the screen to a
     # grazing angle there (or ends, and the far room shows); a sheet carrying the face goes on facing it.
     "edge_left_upper": (-1.3, 0.15, 0.15),
@@ -58,6 +65,8 @@ REGION_NAMES: tuple[str, ...] = (*FACE_REGIONS, "background")
 SKIN = ("forehead", "nose", "cheek_left", "cheek_right")
 CENTRAL = ("forehead", "nose", "cheek_left", "cheek_right")
 LATERAL = ("side_left", "side_right")
+# The inner cheeks' column, top to bottom: (upper, middle, lower) per side.
+COLUMNS = (("upper_left", "cheek_left", "jaw_left"), ("upper_right", "cheek_right", "jaw_right"))
 BESIDE = ("beside_left", "beside_right")
 EDGES = (("edge_left_upper", "edge_left_lower"), ("edge_right_upper", "edge_right_lower"))
 BACKGROUND = "background"

@@ -70,8 +70,9 @@ VARIANTS: dict[Species, tuple[str, ...]] = {
     Species.PHOTO_STILL: ("still",),
 }
 #: Variants rendered only when asked for by name (not drawn, so the report's mix stays comparable across sessions):
-#: a curved print cut along the head's outline, hair included, so that the room shows where a head would end.
-ON_REQUEST_VARIANTS: dict[Species, tuple[str, ...]] = {Species.PRINT: ("curved_cutout",)}
+#: a curved print cut along the head's outline, hair included, so that the room shows where a head would end; and
+#: the same cut-out wrapped tightly around a bottle or a can (radius 5 to 9 cm), as curved as a head across.
+ON_REQUEST_VARIANTS: dict[Species, tuple[str, ...]] = {Species.PRINT: ("curved_cutout", "wrapped_cutout")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -596,7 +597,11 @@ def _render_print(
     curve = None
     if variant in ("curved", "curved_cutout"):
         curve = float(rng.uniform(12.0, 35.0)) * (1.0 if rng.random() < 0.7 else -1.0)
-    surface, specular = _print_surface(head, rng, scale=scale, curve_radius_cm=curve, cutout=variant == "curved_cutout")
+    elif variant == "wrapped_cutout":
+        # Around a bottle, bulging toward the camera like a head (the sides turn away).
+        curve = float(rng.uniform(5.0, 9.0))
+    cutout = variant in ("curved_cutout", "wrapped_cutout")
+    surface, specular = _print_surface(head, rng, scale=scale, curve_radius_cm=curve, cutout=cutout)
     # Held where its printed face looks as big as a real face would.
     rest = _rest_pose(camera, cond, cond.distance_cm * scale)
     if variant == "tilted":

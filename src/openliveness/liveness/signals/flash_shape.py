@@ -1,5 +1,6 @@
 """Flash shape: how the screen's light spreads over the face; a 3D face is lit more in the middle than at the
-sides, a flat print or screen almost evenly."""
+sides, and than above and below (it curves both ways), a flat print or screen almost evenly, and bent paper only
+across its axis."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import FlashConfig
-from ..regions import CENTRAL, EDGES, LATERAL, RegionSeries
+from ..regions import CENTRAL, COLUMNS, EDGES, LATERAL, RegionSeries
 from ..types import Challenge
 from .base import SignalResult, Verdict, ramp
 
@@ -28,7 +29,9 @@ def shape_samples(
     in both, so their ratio is the exposure change, which is taken out. What is left per region is
     log(1 + q), q = screen irradiance / ambient irradiance; q's relative centre-minus-sides difference follows
     the surface's curvature; a plane, even tilted, gives a linear gradient that the symmetric difference cancels.
-    `edge` is q at the face's outline on its less lit side (NaN when off the frame)."""
+    `edge` is q at the face's outline on its less lit side (NaN when off the frame). The vertical curvature is
+    the same centre-minus-ends difference down the inner cheeks' columns (regions.COLUMNS): the cheek against the
+    forehead above it and the jaw below it (NaN when off the frame)."""
     times = series.times_ms
     guard = config.transition_guard_ms
     white_mask = (times >= config.lead_in_settle_ms) & (times + guard <= challenge.lead_in_ms + offset_ms)
@@ -37,7 +40,9 @@ def shape_samples(
     names = (*CENTRAL, *LATERAL, "chin")
     nc, nl, nr = len(CENTRAL), len(LATERAL), len(names)
     edges = [name for side in EDGES for name in side]
-    values = series.regions((*names, *edges))
+    columns = [name for side in COLUMNS for name in side]
+    ne = nr + len(edges)
+    values = series.regions((*names, *edges, *columns))
     with warnings.catch_warnings():
         # A region missing from every frame of a phase gives NaN (checked below), not a warning.
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -65,17 +70,18 @@ def shape_samples(
         if not on or not off:
             continue
         exposure = log_ratio[:nr, on].mean(axis=1)
-        edge_exposure = log_ratio[nr:, on].mean(axis=1)
+        edge_exposure = log_ratio[nr:ne, on].mean(axis=1)
+        column_exposure = log_ratio[ne:, on].mean(axis=1)
         for c in off:
             # Back from log(1 + q) to q, the screen-to-ambient irradiance ratio: its relative falloff from the
             # centre to the sides is the geometry alone, whatever the screen's strength against the room.
             q = np.expm1(log_ratio[:nr, c] - exposure)
             centre = float(q[:nc].mean())
             sides = float(q[nc : nc + nl].mean())
-            nose, forehead, chin = float(q[1]), float(q[0]), float(q[-1])
-            q_edges = np.expm1(log_ratio[nr:, c] - edge_exposure).reshape(len(EDGES), -1).mean(axis=1)
+            q_edges = np.expm1(log_ratio[nr:ne, c] - edge_exposure).reshape(len(EDGES), -1).mean(axis=1)
             edge = float(np.min(q_edges)) if np.all(np.isfinite(q_edges)) else float("nan")
-            samples.append((centre - sides, nose - 0.5 * (forehead + chin), centre, edge))
+            upper, middle, lower = np.expm1(log_ratio[ne:, c] - column_exposure).reshape(len(COLUMNS), 3).mean(axis=0)
+            samples.append((centre - sides, float(middle - 0.5 * (upper + lower)), centre, edge))
     return samples
 
 
@@ -88,7 +94,6 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     measures = {
         "level": level,
         "curvature": float(np.median(arr[:, 0])),
-        "vertical_curvature": float(np.median(arr[:, 1])),
         "samples": float(len(samples)),
     }
     if level < config.min_response:
@@ -102,6 +107,9 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     # ratios (robust: 1.4826 x median absolute deviation over sqrt(n)). On the tuning set the bona fide captures
     # left in the weak band have small errors (0.003 to 0.03): their low curvature is measured, not noise.
     measures["curvature_se"] = float(1.4826 * np.median(np.abs(per_sample - relative)) / np.sqrt(len(per_sample)))
+    vertical = (arr[:, 1] / centre)[np.isfinite(arr[:, 1])]
+    if len(vertical) >= 3:
+        measures["vertical_curvature"] = float(np.median(vertical))
     score = ramp(relative, config.shape_fail, config.shape_pass)
     edge_ratios = (arr[:, 3] / centre)[np.isfinite(arr[:, 3])]
     if len(edge_ratios) >= 3:
@@ -117,6 +125,14 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
             )
             return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), reasons, measures)
     if relative >= config.shape_pass:
+        # Curved across, then also along the face: paper bends about one axis only (it cannot stretch), so a
+        # sheet curved like a head across (around a bottle) stays flat along its axis, where only the screen's
+        # falloff is left; a head recedes there too (forehead, jaw).
+        vertical = measures.get("vertical_curvature")
+        if vertical is None:
+            return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_unmeasurable",), measures)
+        if vertical < config.shape_vertical_share * relative:
+            return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), ("flash_shape_cylinder",), measures)
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:
         return SignalResult("flash_shape", Verdict.FAIL, score, ("flash_shape_flat",), measures)

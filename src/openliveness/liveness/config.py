@@ -121,7 +121,7 @@ class FlashConfig:
     # whatever their horizontal curvature, heads 0.18, correlated with it). At 0.2 (session 9, tuning faces:
     # `bench/liveness_tune.py`, 360 Passive heads, cut-outs wrapped at radii of 5 to 9 cm): Passive heads lost 4
     # of 339, wrapped cut-outs accepted 11 of 60 instead of 58, cut-outs at 12 to 35 cm 6 of 120 instead of 9;
-    # at 0.3, 12 heads, 2 and 3. On new seeds of the wrapped cut-outs: 26 of 120 instead of 114.
+    # at 0.3, 12 heads, 2 and 3. On two sets of new seeds of the wrapped cut-outs: 39 of 240 instead of 226.
     shape_vertical_share: float = 0.2
     # Reflection (signals/flash_reflection.py). `slope`: the screen response's albedo texture over the texture a
     # diffuse surface gives; tuning heads 0.89 to 2.6, prints 0.93 to 3.4, still photos 0.71 to 1.02; additive
@@ -202,8 +202,8 @@ class FusionConfig:
     # (a curved tuning print's tracking glitched to 0.108, with curvature 0.057 and edge ratio 0.75).
     flat_sheet_refuses_after_decisive_parallax: bool = True
     # ...and a shape curved across but not along (`flash_shape_cylinder`): paper wrapped around a bottle turns with
-    # a nose-to-cheek parallax of its own (tuning: 7 of 120 such cut-outs were accepted after a turn without this,
-    # 1 with it).
+    # a nose-to-cheek parallax of its own (tuning: 17 of 240 such cut-outs were accepted after a turn without this,
+    # 2 with it).
     cylinder_refuses_after_decisive_parallax: bool = True
     # Gates that leave flash timing readable: when only these trip, a timing failure is spoofface, not uncertain.
     motion_gates: frozenset[str] = frozenset({"too_much_motion"})

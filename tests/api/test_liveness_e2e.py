@@ -64,6 +64,18 @@ def test_attacks_are_never_realface(
     assert body["reasons"], body
 
 
+def test_an_on_request_attack_variant_is_rendered_by_name(
+    http: httpx.Client, live_server: LiveServer, head: HeadModel
+) -> None:
+    """A print wrapped around a bottle, by name: the client renders that variant and the server reads it (its
+    acceptance rate is measured by bench/liveness_tune.py, not here: the server draws each challenge afresh)."""
+    result = run_simulated_check(
+        http, live_server.api_key, head, Species.PRINT, mode="PassiveActive", rng=3, variant="wrapped_cutout"
+    )
+    assert result.variant == "wrapped_cutout"
+    assert "flash_shape" in result.body["signals"]
+
+
 def test_with_verify_same_and_other_person(
     http: httpx.Client, live_server: LiveServer, head: HeadModel, face_jpeg: bytes
 ) -> None:

@@ -56,9 +56,11 @@ def run_simulated_check(
     conditions: Conditions | None = None,
     rng: np.random.Generator | int | None = None,
     reference: bytes | None = None,
+    variant: str | None = None,
 ) -> CheckResult:
     """Create a session (API key), start an attempt (token), render the capture for the server's challenge,
-    upload it, and read the result back with the API key. Raises `httpx.HTTPStatusError` on any refusal."""
+    upload it, and read the result back with the API key. `variant`: the species' variant (drawn when None; the
+    on-request ones, e.g. `wrapped_cutout`, only by name). Raises `httpx.HTTPStatusError` on any refusal."""
     key = {"Ocp-Apim-Subscription-Key": api_key}
     base = f"/face/{API_VERSION}/{kind}/singleModal"
     params = {"livenessOperationMode": mode, "deviceCorrelationId": "simulated-client", "enableSessionImage": True}
@@ -75,7 +77,7 @@ def run_simulated_check(
     attempt = http.post(f"{base}/attempts", headers={"Authorization": f"Bearer {token}"})
     attempt.raise_for_status()
     challenge = Challenge.from_json(attempt.json()["challenge"])
-    capture = simulate_capture(head, challenge, species, conditions=conditions, rng=rng)
+    capture = simulate_capture(head, challenge, species, conditions=conditions, rng=rng, variant=variant)
     started = time.perf_counter()
     detected = upload_capture(http, token, kind, attempt.json()["attemptId"], capture)
     round_trip = (time.perf_counter() - started) * 1000

@@ -10,7 +10,7 @@ import pytest
 
 from openliveness.liveness import Capture, CaptureFrame, Challenge, MotionPrompt
 from openliveness.liveness.config import EngineConfig
-from openliveness.liveness.regions import BESIDE, RegionSeries, measure_regions
+from openliveness.liveness.regions import BESIDE, COLUMNS, RegionSeries, measure_regions
 from openliveness.liveness.signals import Verdict, flash_shape, flash_timing, parallax, screen_colours
 from openliveness.liveness.signals.parallax import nose_deviation
 from openliveness.liveness.tracking import registered, track_faces
@@ -196,7 +196,7 @@ def _synthetic_series(
 
 EDGE_NAMES = ("edge_left_upper", "edge_left_lower", "edge_right_upper", "edge_right_lower")
 # A head recedes above and below its cheeks (forehead, jaw): 0.4 against the cheeks' 0.5, a curvature of 0.2 along.
-HEAD_COLUMNS = dict.fromkeys(("upper_left", "upper_right", "jaw_left", "jaw_right"), 0.4)
+HEAD_COLUMNS = dict.fromkeys((name for upper, _, lower in COLUMNS for name in (upper, lower)), 0.4)
 
 
 @pytest.mark.parametrize(

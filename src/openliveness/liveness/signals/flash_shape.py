@@ -69,18 +69,16 @@ def shape_samples(
         off = [c for c in range(3) if step.color[c] < 128]
         if not on or not off:
             continue
-        exposure = log_ratio[:nr, on].mean(axis=1)
-        edge_exposure = log_ratio[nr:ne, on].mean(axis=1)
-        column_exposure = log_ratio[ne:, on].mean(axis=1)
+        exposure = log_ratio[:, on].mean(axis=1)  # per region
         for c in off:
             # Back from log(1 + q) to q, the screen-to-ambient irradiance ratio: its relative falloff from the
             # centre to the sides is the geometry alone, whatever the screen's strength against the room.
-            q = np.expm1(log_ratio[:nr, c] - exposure)
+            q = np.expm1(log_ratio[:, c] - exposure)
             centre = float(q[:nc].mean())
             sides = float(q[nc : nc + nl].mean())
-            q_edges = np.expm1(log_ratio[nr:ne, c] - edge_exposure).reshape(len(EDGES), -1).mean(axis=1)
+            q_edges = q[nr:ne].reshape(len(EDGES), -1).mean(axis=1)
             edge = float(np.min(q_edges)) if np.all(np.isfinite(q_edges)) else float("nan")
-            upper, middle, lower = np.expm1(log_ratio[ne:, c] - column_exposure).reshape(len(COLUMNS), 3).mean(axis=0)
+            upper, middle, lower = q[ne:].reshape(len(COLUMNS), 3).mean(axis=0)
             samples.append((centre - sides, float(middle - 0.5 * (upper + lower)), centre, edge))
     return samples
 
@@ -107,15 +105,14 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     # ratios (robust: 1.4826 x median absolute deviation over sqrt(n)). On the tuning set the bona fide captures
     # left in the weak band have small errors (0.003 to 0.03): their low curvature is measured, not noise.
     measures["curvature_se"] = float(1.4826 * np.median(np.abs(per_sample - relative)) / np.sqrt(len(per_sample)))
-    vertical = (arr[:, 1] / centre)[np.isfinite(arr[:, 1])]
-    if len(vertical) >= 3:
-        measures["vertical_curvature"] = float(np.median(vertical))
+    vertical = _median_over_centre(arr[:, 1], centre)
+    if vertical is not None:
+        measures["vertical_curvature"] = vertical
     score = ramp(relative, config.shape_fail, config.shape_pass)
-    edge_ratios = (arr[:, 3] / centre)[np.isfinite(arr[:, 3])]
-    if len(edge_ratios) >= 3:
+    edge = _median_over_centre(arr[:, 3], centre)
+    if edge is not None:
         # The face's outline lit like its centre: a sheet carrying the face, not a head turning away from the
         # screen. Only refuses (a print cut along the face's outline shows the room there, as a head does).
-        edge = float(np.median(edge_ratios))
         measures["edge_ratio"] = edge
         if edge >= config.shape_edge_fail:
             # Both readings of a sheet, when the curvature is flat too: fusion lets this one refuse even after
@@ -128,7 +125,6 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         # Curved across, then also along the face: paper bends about one axis only (it cannot stretch), so a
         # sheet curved like a head across (around a bottle) stays flat along its axis, where only the screen's
         # falloff is left; a head recedes there too (forehead, jaw).
-        vertical = measures.get("vertical_curvature")
         if vertical is None:
             return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_unmeasurable",), measures)
         if vertical < config.shape_vertical_share * relative:
@@ -137,3 +133,10 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     if relative < config.shape_fail:
         return SignalResult("flash_shape", Verdict.FAIL, score, ("flash_shape_flat",), measures)
     return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_weak",), measures)
+
+
+def _median_over_centre(values: FloatArray, centre: FloatArray) -> float | None:
+    """Median over the samples where `values` was measured (its regions on the frame) of `values / centre`; None
+    under 3 such samples."""
+    ratios = (values / centre)[np.isfinite(values)]
+    return float(np.median(ratios)) if len(ratios) >= 3 else None

@@ -4,7 +4,8 @@ Starts `openliveness serve`, then runs captures as a front end would (create ses
 attempt, render the capture for the server's challenge, upload it, read the result). Faces and conditions used to
 set the engine's thresholds (the astronaut photo) are NOT used here: this reports on other faces (matplotlib's
 Grace Hopper, and the photos of ../shared/data/verification where present) under conditions sampled across dim
-and bright rooms, small and large faces, head motion, camera noise, latency and frame drops.
+and bright rooms, small and large faces, head motion, camera noise, latency and frame drops, with frames encoded as
+JPEG at the qualities the API accepts (85 to 95: the challenge asks for 0.92, session 10; 60 to 95 before).
 
     python bench/liveness_accuracy.py [--per-species 200] [--jobs 2]
 

@@ -269,6 +269,25 @@ async def test_bad_captures_are_refused_and_leave_the_session_consistent(
     assert len(audit) == 1
 
 
+async def test_coarse_jpeg_frames_are_refused_before_the_attempt_is_used(
+    client: httpx.AsyncClient, frames: list[bytes], face_jpeg: bytes
+) -> None:
+    token = (await new_session(client))["authToken"]
+    attempt = (await start(client, token)).json()
+    assert attempt["challenge"]["capture"]["jpegQuality"] == 0.92
+    url = f"{V}/detectLiveness/singleModal"
+    buffer = io.BytesIO()
+    framed(face_jpeg).save(buffer, format="JPEG", quality=60)
+    coarse = capture_files(attempt["attemptId"], [*frames[:5], buffer.getvalue(), *frames[5:]])
+    r = await client.post(url, files=coarse, headers=bearer(token))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidImage"
+    message = r.json()["error"]["message"]
+    assert "Frame 5" in message and "quality about 60" in message and "jpegQuality" in message
+    # Only headers were read: the attempt is still open for the same capture encoded as asked.
+    ok = await client.post(url, files=capture_files(attempt["attemptId"], frames), headers=bearer(token))
+    assert ok.status_code == 204
+
+
 async def test_verify_image_rules(client: httpx.AsyncClient, frames: list[bytes], face_jpeg: bytes) -> None:
     plain = await new_session(client)
     attempt = (await start(client, plain["authToken"])).json()

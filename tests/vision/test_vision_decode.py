@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from openliveness.errors import InvalidImage, InvalidImageSize
-from openliveness.vision import FRAME_LIMITS, ImageLimits, RGBImage, decode_image
+from openliveness.vision import FRAME_LIMITS, ImageLimits, RGBImage, decode_image, jpeg_quality
 
 # 0x0112 is the EXIF Orientation tag.
 ORIENTATION = 0x0112
@@ -200,3 +200,23 @@ def test_pixel_limit_below_pillows_own_guard():
 def test_too_small_dimensions():
     with pytest.raises(InvalidImage):
         decode_image(encode(np.zeros((20, 200, 3), np.uint8)), ImageLimits(min_bytes=1))
+
+
+@pytest.mark.parametrize("quality", [40, 60, 75, 85, 92, 95])
+def test_jpeg_quality_reads_the_encoders_setting(quality: int) -> None:
+    import cv2
+
+    image = np.random.default_rng(quality).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    ok, opencv = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    for data in (encode(image, "JPEG", quality=quality), opencv.tobytes()):
+        estimate = jpeg_quality(data)
+        assert estimate is not None and abs(estimate - quality) < 1.0
+
+
+def test_jpeg_quality_of_other_data_is_none() -> None:
+    image = np.zeros((40, 40, 3), dtype=np.uint8)
+    assert jpeg_quality(encode(image, "PNG")) is None
+    assert jpeg_quality(encode(image, "WEBP", quality=50)) is None
+    assert jpeg_quality(b"\xff\xd8\xff" + b"\x00" * 200) is None
+    assert jpeg_quality(b"not an image") is None

@@ -197,10 +197,12 @@ class FusionConfig:
     # ...and a shape failure no longer refuses then either (a bona fide head that turned is not refused on a
     # shape measurement that misread it; no print passes a turn's parallax).
     shape_failure_refuses_after_decisive_parallax: bool = False
-    # ...except a shape that reads as a flat sheet twice over (outline lit like the centre, and no curvature:
-    # `flash_shape_sheet` with `flash_shape_flat`): conflicting evidence, and parallax's margin over prints is thin
-    # (a curved tuning print's tracking glitched to 0.108, with curvature 0.057 and edge ratio 0.75).
-    flat_sheet_refuses_after_decisive_parallax: bool = True
+    # ...except a shape that reads flat (`flash_shape_flat`: no curvature, with or without a lit outline): conflicting
+    # evidence, and parallax's margin over prints is thin. Session 8 refused only a flat *sheet* (both readings; a
+    # curved tuning print's tracking glitched to 0.108 with curvature 0.057 and edge ratio 0.75); session 10 found a
+    # tilted print whose tracking held 0.22 to 0.36 for 250 ms while turned hard, curvature -0.01 and edge ratio 0.07
+    # (accepted, tuning faces; one such print in a report run too). Heads that turned and read flat: 3 of 360.
+    flat_refuses_after_decisive_parallax: bool = True
     # ...and a shape curved across but not along (`flash_shape_cylinder`): paper wrapped around a bottle turns with
     # a nose-to-cheek parallax of its own (tuning: 17 of 240 such cut-outs were accepted after a turn without this,
     # 2 with it).

@@ -12,8 +12,8 @@ from .signals.base import SignalResult, Verdict
 
 __all__ = ["Fused", "fuse"]
 
-# Flash shape's two readings of a sheet together (signals/flash_shape.py).
-_FLAT_SHEET = frozenset({"flash_shape_sheet", "flash_shape_flat"})
+# Flash shape's reading of no curvature (signals/flash_shape.py), alone or with a lit outline.
+_FLAT = "flash_shape_flat"
 # Flash shape's reading of paper bent about one axis: curved across, flat along.
 _CYLINDER = "flash_shape_cylinder"
 
@@ -32,17 +32,17 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
        still refuses when the only gate is motion (it smears the shape, not the colour's timing);
     3. flash timing, flash shape, flash reflection or (PassiveActive) parallax fails -> spoofface;
     4. any required signal inconclusive -> uncertain (in PassiveActive, flash shape is not required, nor does
-       its failure count in row 3, once parallax passed decisively, unless it read a flat sheet twice over or a
+       its failure count in row 3, once parallax passed decisively, unless it read no curvature (flat) or a
        sheet bent about one axis);
     5. otherwise realface: every required signal passed.
     """
     required = ["flash_timing", "flash_shape", "flash_reflection"]
     # Flash shape alone cannot separate prints from heads across faces. In PassiveActive, once parallax has
-    # passed decisively (a turn tracked by texture: no print reaches it), shape is advisory: neither its
+    # passed decisively (a turn tracked by texture: prints rarely reach it), shape is advisory: neither its
     # inconclusive verdict nor its failure decides (replays and injections, which do turn, are refused by flash
-    # timing and reflection). A shape pass never rescues a parallax failure. A flat sheet (outline lit and no
-    # curvature) still refuses: parallax alone does not overrule two readings of a print; nor does a sheet bent
-    # about one axis, which has a parallax of its own when bent tightly.
+    # timing and reflection). A shape pass never rescues a parallax failure. No curvature at all (flat) still
+    # refuses: a print's tracking can glitch past the pass for the held span, and parallax alone does not overrule
+    # a reading of a plane; nor does a sheet bent about one axis, which has a parallax of its own when bent tightly.
     checked = list(required)
     if mode is LivenessOperationMode.PASSIVE_ACTIVE and config.require_parallax_in_passive_active:
         required.append("parallax")
@@ -56,11 +56,11 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
         ):
             required.remove("flash_shape")
             shape = signals.get("flash_shape")
-            flat_sheet = shape is not None and set(shape.reasons) >= _FLAT_SHEET
+            flat = shape is not None and _FLAT in shape.reasons
             cylinder = shape is not None and _CYLINDER in shape.reasons
             shape_refuses = (
                 config.shape_failure_refuses_after_decisive_parallax
-                or (flat_sheet and config.flat_sheet_refuses_after_decisive_parallax)
+                or (flat and config.flat_refuses_after_decisive_parallax)
                 or (cylinder and config.cylinder_refuses_after_decisive_parallax)
             )
             if not shape_refuses:

@@ -13,7 +13,9 @@ from numpy.typing import NDArray
 from openliveness.domain import LivenessDecision, LivenessOperationMode
 
 __all__ = [
+    "JPEG_QUALITY",
     "MAX_FRAMES",
+    "MIN_JPEG_QUALITY",
     "RGB",
     "Capture",
     "CaptureFrame",
@@ -26,6 +28,12 @@ __all__ = [
 RGB = tuple[int, int, int]
 # Most frames one capture may carry (about 7 s at 12 fps); the API refuses more.
 MAX_FRAMES = 90
+# The JPEG quality clients are asked to encode frames at (the canvas's `toBlob` quality, 0..1), and the coarsest
+# the API accepts (libjpeg's 1..100 scale, estimated from a frame's quantization table): the flash is read from a
+# few per cent of light on small regions, which coarse quantization smears (docs/liveness-engine.md, session 10).
+# Browsers' encoders map 0.92 to 90-92; the floor leaves room for encoders with their own tables.
+JPEG_QUALITY = 0.92
+MIN_JPEG_QUALITY = 85
 
 
 class MotionPrompt(str, Enum):
@@ -59,6 +67,7 @@ class Challenge:
     frame_height: int = 360
     max_frames: int = MAX_FRAMES
     target_fps: int = 12
+    jpeg_quality: float = JPEG_QUALITY
 
     @property
     def flash_start_ms(self) -> int:
@@ -95,6 +104,7 @@ class Challenge:
                 "height": self.frame_height,
                 "maxFrames": self.max_frames,
                 "targetFps": self.target_fps,
+                "jpegQuality": self.jpeg_quality,
             },
         }
 
@@ -114,6 +124,8 @@ class Challenge:
             frame_height=int(capture["height"]),
             max_frames=int(capture["maxFrames"]),
             target_fps=int(capture["targetFps"]),
+            # Challenges stored before the field existed asked for the same.
+            jpeg_quality=float(capture.get("jpegQuality", JPEG_QUALITY)),
         )
 
 

@@ -34,12 +34,13 @@ from openliveness.errors import (
 )
 from openliveness.liveness import Capture, CaptureFrame, Challenge, new_challenge
 from openliveness.liveness.engine_api import LivenessEvaluator
+from openliveness.liveness.types import MIN_JPEG_QUALITY
 from openliveness.metrics import ATTEMPTS, DECISIONS
 from openliveness.sessions.limits import RateLimiter
 from openliveness.sessions.recording import CaptureRecorder
 from openliveness.sessions.service import SessionService
 from openliveness.store.protocol import SessionStore
-from openliveness.vision import FaceAnalyzer, ImageLimits, decode_image, embedding_from_bytes, verify
+from openliveness.vision import FaceAnalyzer, ImageLimits, decode_image, embedding_from_bytes, jpeg_quality, verify
 from openliveness.vision.verify import DEFAULT_VERIFY_CONFIDENCE_THRESHOLD
 
 __all__ = [
@@ -194,6 +195,8 @@ class AttemptService:
             await self._count_failure(session, request.client_ip)
             raise ConcurrentOperationConflict("This capture has been submitted before; start a new attempt.")
         reference = await self._reference(kind, session, request.verify_image)
+        # Headers only, before the attempt is claimed: a client encoding too coarsely is told so and keeps it.
+        await self._cpu.run("decode", _check_frame_encoding, request.frames)
         # Claimed before any costly work: concurrent or repeated calls for one attempt cost the decoding and
         # the engine once, not N times. A capture with an undecodable frame therefore uses up its attempt.
         if not await self._store.claim_attempt(attempt.id):
@@ -309,6 +312,17 @@ def _decode_capture(frames: Sequence[FramePart], parts: Executor) -> Capture:
             for image, part in zip(images, frames, strict=True)
         )
     )
+
+
+def _check_frame_encoding(frames: Sequence[FramePart]) -> None:
+    """Refuse JPEG frames encoded more coarsely than `MIN_JPEG_QUALITY` (liveness/types.py says why)."""
+    for index, part in enumerate(frames):
+        quality = jpeg_quality(part.data)
+        if quality is not None and round(quality) < MIN_JPEG_QUALITY:
+            raise InvalidImage(
+                f"Frame {index} is a JPEG of quality about {quality:.0f}; encode frames at the challenge's "
+                f"capture.jpegQuality (quality {MIN_JPEG_QUALITY} at least, or PNG)."
+            )
 
 
 def _decode_frame(index: int, part: FramePart) -> np.ndarray:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from openliveness.liveness.types import MIN_JPEG_QUALITY
+
 __all__ = ["ConditionRanges", "Conditions", "conditions_to_json", "kelvin_to_rgb", "sample_conditions"]
 
 
@@ -75,7 +77,9 @@ class ConditionRanges:
     ae_tau_s: tuple[float, float] = (0.3, 1.0)
     awb_tau_s: tuple[float, float] = (0.3, 1.0)
     awb_strength: tuple[float, float] = (0.0, 0.8)
-    jpeg_quality: tuple[float, float] = (60.0, 95.0)
+    # What the API accepts (liveness.types.MIN_JPEG_QUALITY, up): browsers encode the challenge's jpegQuality 0.92 at
+    # 90 to 92, other encoders anywhere above the floor. Was 60 to 95 before the protocol asked for a quality.
+    jpeg_quality: tuple[float, float] = (float(MIN_JPEG_QUALITY), 95.0)
     frame_jitter_ms: tuple[float, float] = (0.0, 10.0)
     drop_rate: tuple[float, float] = (0.0, 0.1)
     display_latency_ms: tuple[float, float] = (20.0, 120.0)

@@ -11,7 +11,7 @@ from .analyzer import (
     ProbeFace,
     ReferenceFace,
 )
-from .decode import FRAME_LIMITS, REFERENCE_IMAGE_LIMITS, SUPPORTED_FORMATS, ImageLimits, decode_image
+from .decode import FRAME_LIMITS, REFERENCE_IMAGE_LIMITS, SUPPORTED_FORMATS, ImageLimits, decode_image, jpeg_quality
 from .detector import Detector, DetectorConfig
 from .embedder import ALIGNED_FACE_SIZE, AlignedFace, Embedder
 from .quality import (
@@ -70,6 +70,7 @@ __all__ = [
     "embedding_from_bytes",
     "embedding_to_bytes",
     "is_identical",
+    "jpeg_quality",
     "measure_quality",
     "verify",
 ]

@@ -12,10 +12,32 @@ from openliveness.errors import InvalidImage, InvalidImageSize
 
 from .types import RGBImage
 
-__all__ = ["FRAME_LIMITS", "REFERENCE_IMAGE_LIMITS", "SUPPORTED_FORMATS", "ImageLimits", "decode_image"]
+__all__ = [
+    "FRAME_LIMITS",
+    "REFERENCE_IMAGE_LIMITS",
+    "SUPPORTED_FORMATS",
+    "ImageLimits",
+    "decode_image",
+    "jpeg_quality",
+]
 
 #: Formats Pillow may pick; anything else (TIFF, PSD, EPS, ...) is refused before its decoder runs.
 SUPPORTED_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP")
+
+# The luminance quantization table of the JPEG standard (ITU T.81 Annex K), row by row: libjpeg and the browsers
+# built on it scale it by the quality setting.
+_STANDARD_LUMA_TABLE_SUM = sum(
+    (
+        *(16, 11, 10, 16, 24, 40, 51, 61),
+        *(12, 12, 14, 19, 26, 58, 60, 55),
+        *(14, 13, 16, 24, 40, 57, 69, 56),
+        *(14, 17, 22, 29, 51, 87, 80, 62),
+        *(18, 22, 37, 56, 68, 109, 103, 77),
+        *(24, 35, 55, 64, 81, 104, 113, 92),
+        *(49, 64, 78, 87, 103, 121, 120, 101),
+        *(72, 92, 95, 98, 112, 100, 103, 99),
+    )
+)
 
 # Transparent pixels are composited onto white: a cut-out portrait is normally shown on a light page.
 _ALPHA_BACKGROUND = (255, 255, 255)
@@ -86,6 +108,25 @@ def _decode(data: bytes, limits: ImageLimits) -> RGBImage:
     # EXIF rotation swaps the sides; the pixel budget is unchanged but a side limit may now apply.
     _check_dimensions(rgb.shape[1], rgb.shape[0], limits)
     return rgb
+
+
+def jpeg_quality(data: bytes) -> float | None:
+    """The quality (1..100, libjpeg's scale) a JPEG was encoded at, estimated from its luminance quantization
+    table in the header (no pixels are decoded); None when `data` is not a JPEG with such a table.
+
+    Encoders that scale the standard table (libjpeg and the browsers built on it) read back within a unit; others
+    (own tables) read as the libjpeg quality whose table is as coarse on average."""
+    try:
+        with Image.open(io.BytesIO(data), formats=("JPEG",)) as im:
+            tables = getattr(im, "quantization", None) or {}
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        return None
+    luma = tables.get(0)
+    if not luma:
+        return None
+    # libjpeg scales the standard table by S percent: S = 5000 / quality under 50, 200 - 2 x quality from 50.
+    scale = 100.0 * float(sum(luma)) / _STANDARD_LUMA_TABLE_SUM
+    return (200.0 - scale) / 2.0 if scale <= 100.0 else 5000.0 / scale
 
 
 def _check_dimensions(width: int, height: int, limits: ImageLimits) -> None:

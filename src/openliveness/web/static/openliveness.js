@@ -482,7 +482,8 @@ export class LivenessCheck {
   }
 
   _capture(challenge) {
-    const { width, height, maxFrames, targetFps } = challenge.capture;
+    // jpegQuality: the server refuses frames encoded much more coarsely (docs/protocol.md); older servers omit it.
+    const { width, height, maxFrames, targetFps, jpegQuality = 0.92 } = challenge.capture;
     const total = challenge.leadInMs + challenge.steps.reduce((s, x) => s + x.durationMs, 0);
     const length = challengeLength(challenge);
     const minGap = (1000 / targetFps) * 0.85;
@@ -526,7 +527,7 @@ export class LivenessCheck {
       c.height = height;
       // The frame as the camera sees it: never mirrored (only the preview is).
       c.getContext("2d").drawImage(video, 0, 0, width, height);
-      frames.push({ t, step: stepAt(challenge, t), blob: new Promise((r) => c.toBlob(r, "image/jpeg", 0.88)) });
+      frames.push({ t, step: stepAt(challenge, t), blob: new Promise((r) => c.toBlob(r, "image/jpeg", jpegQuality)) });
     };
 
     return new Promise((resolve) => {

@@ -482,8 +482,8 @@ export class LivenessCheck {
   }
 
   _capture(challenge) {
-    // jpegQuality: the server refuses frames encoded much more coarsely (docs/protocol.md); older servers omit it.
-    const { width, height, maxFrames, targetFps, jpegQuality = 0.92 } = challenge.capture;
+    // jpegQuality: the server refuses frames encoded much more coarsely (docs/protocol.md).
+    const { width, height, maxFrames, targetFps, jpegQuality } = challenge.capture;
     const total = challenge.leadInMs + challenge.steps.reduce((s, x) => s + x.durationMs, 0);
     const length = challengeLength(challenge);
     const minGap = (1000 / targetFps) * 0.85;

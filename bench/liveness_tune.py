@@ -15,7 +15,8 @@ Harder subsets (each with its own --cache): `--ambient 0.2,0.6` (dim rooms), `--
 faces), `--faces astronaut,astronaut_mirrored` (some faces only), `--room-gain 0.06` (every face's room darkened
 so that auto-exposure saturates the screen-lit face), `--species bona_fide --seed-base 2000003` (more seeds),
 `--species print --variant curved_cutout` (prints cut along the head's outline: rendered only when asked for),
-`--species print --variant wrapped_cutout` (the same cut-out wrapped around a bottle, radius 5 to 9 cm).
+`--species print --variant wrapped_cutout` (the same cut-out wrapped around a bottle, radius 5 to 9 cm),
+`--species print --variant diagonal_cutout` (wrapped with the bottle's axis 30 to 60 degrees off the face's vertical).
 """
 
 from __future__ import annotations

@@ -249,6 +249,30 @@ def test_flash_shape_refuses_a_sheet_curved_across_only(along: float, reasons: t
 
 
 @pytest.mark.parametrize(
+    ("ends", "slant", "passes"),
+    # The columns' ends at `ends` (cheeks 0.5: 0.3 or 0.18 of curvature along, against 0.3 across), then raised on
+    # one diagonal and lowered on the other by `slant`: a sheet bent about a slanted axis. A mixed term of 0.67 of
+    # the curvature across refuses on its own (share 0.6); one of 0.5 leaves 0.4 - 0.25 of curvature along once
+    # a sheet's share (its mixed term squared) is taken out, under 0.2; 0.4 leaves 0.24.
+    [(0.4, 0.0, True), (0.4, 0.1, False), (0.44, 0.06, True), (0.44, 0.075, False)],
+)
+def test_flash_shape_refuses_a_sheet_bent_about_a_slanted_axis(ends: float, slant: float, passes: bool) -> None:
+    challenge = make_challenge(8)
+    (upper_left, _, jaw_left), (upper_right, _, jaw_right) = COLUMNS
+    q = {"side_left": 0.35, "side_right": 0.35, **dict.fromkeys(EDGE_NAMES, 0.1)}
+    q |= {upper_left: ends + slant, jaw_right: ends + slant, upper_right: ends - slant, jaw_left: ends - slant}
+    result = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
+    assert result.measures["relative_curvature"] == pytest.approx(0.3, abs=1e-6)
+    assert result.measures["vertical_curvature"] == pytest.approx((0.5 - ends) / 0.5, abs=1e-6)
+    assert result.measures["mixed_curvature"] == pytest.approx(slant / 0.5, abs=1e-6)
+    if passes:
+        assert result.verdict is Verdict.PASS, result
+    else:
+        assert result.verdict is Verdict.FAIL
+        assert result.reasons == ("flash_shape_cylinder",)
+
+
+@pytest.mark.parametrize(
     ("other", "mix", "passes"),
     # A magenta step received as 36 % yellow: nearer another colour, but still at cosine 0.83 of its own (a
     # misread). All red: another colour (cosine 0.5). Seed 8's fourth step is magenta.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -30,10 +32,12 @@ def _texture(seed: int = 0) -> np.ndarray:
     return np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
 
 
-def _frames(*, depth: float, degrees: float = 25.0, n: int = 20, seed: int = 0) -> list[np.ndarray]:
+def _frames(
+    *, depth: float, degrees: float = 25.0, n: int = 20, seed: int = 0, nose_width: float = 0.25
+) -> list[np.ndarray]:
     """A turn about the vertical axis through the face's centre: the face's plane foreshortens (x scaled by
-    cos), and points in front of it (a Gaussian bump of `depth` eye distances at the nose) slide sideways by
-    depth x sin. depth=0 is a photo turned on request."""
+    cos), and points in front of it (a Gaussian bump of `depth` eye distances at the nose, `nose_width` its sigma
+    in eye distances) slide sideways by depth x sin. depth=0 is a photo turned on request."""
     base = _texture(seed)
     cx = 240.0
     ys, xs = np.mgrid[0:360, 0:480].astype(np.float32)
@@ -43,7 +47,7 @@ def _frames(*, depth: float, degrees: float = 25.0, n: int = 20, seed: int = 0) 
         theta = np.radians(degrees) * (0.5 - 0.5 * np.cos(np.pi * t))
         # Inverse map: undo the foreshortening, then the depth shift (one fixed-point step: the field is smooth).
         sx = cx + (xs - cx) / np.cos(theta)
-        r2 = ((sx - nose[0]) ** 2 + (ys - nose[1]) ** 2) / (0.25 * IOD) ** 2
+        r2 = ((sx - nose[0]) ** 2 + (ys - nose[1]) ** 2) / (nose_width * IOD) ** 2
         shift = depth * IOD * np.sin(theta) * np.exp(-0.5 * r2)
         src_x = cx + (xs - shift - cx) / np.cos(theta)
         frames.append(cv2.remap(base, src_x.astype(np.float32), ys, cv2.INTER_LINEAR))
@@ -102,11 +106,35 @@ def test_tracked_parallax_checks_the_prompt() -> None:
 
 
 def test_a_short_turn_that_leaves_the_plane_passes() -> None:
-    """Users turn less than asked, or are still turning when the capture ends: a 12 degree turn moves the nose
+    """Users turn less than asked, or are still turning when the capture ends: an 11 degree turn moves the nose
     about 0.1 eye distances, which the prompt check must count as performed once the nose leaves the plane."""
-    short = _parallax(_frames(depth=0.7, degrees=12.0), MotionPrompt.TURN_LEFT)
+    short = _parallax(_frames(depth=0.7, degrees=11.0), MotionPrompt.TURN_LEFT)
     assert short.measures["yaw_change"] < 0.11
     assert short.verdict is Verdict.PASS, short
+
+
+def test_a_narrow_nose_is_tracked_on_the_nose() -> None:
+    """A narrow nose (sigma 0.12 eye distances) beside a textured cheek: with the plane's window the nose's points
+    take in the cheek, which moves with the plane, and the turn reads planar; their own narrow window keeps them
+    on the nose."""
+    frames = _frames(depth=0.55, nose_width=0.12)
+    narrow = _parallax(frames, MotionPrompt.TURN_LEFT)
+    assert narrow.verdict is Verdict.PASS, narrow
+    times = [1000.0 / 12 * i for i in range(len(frames))]
+    wide = replace(CONFIG, nose_track_window=CONFIG.track_window)
+    blended = tracked_parallax(frames, LANDMARKS, MotionPrompt.TURN_LEFT, wide, times_ms=times)
+    assert blended.measures["deviation"] < narrow.measures["deviation"] - 0.015
+
+
+def test_track_points_takes_a_window_per_point() -> None:
+    base = _texture(2)
+    shifted = cv2.warpAffine(base, np.float32([[1, 0, -2.5], [0, 1, 1.5]]), (480, 360))
+    points, _, nose = face_points(LANDMARKS)
+    windows = np.full(len(points), 23, dtype=np.intp)
+    windows[nose] = 11
+    tracks, alive = track_points([base, shifted], points, windows, CONFIG.track_fb_max_px)
+    assert alive[1].all()
+    assert np.abs(tracks[1] - points - [-2.5, 1.5]).max() < 0.25
 
 
 def test_sustained_keeps_a_held_level_and_drops_a_short_glitch() -> None:

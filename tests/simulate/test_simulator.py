@@ -285,3 +285,8 @@ def test_a_wrapped_cut_out_is_curved_across_and_straight_along(
     assert paper_across > max(flat_across, head_across)
     assert paper_along == pytest.approx(flat_along, abs=0.03)
     assert head_along > flat_along + 0.05
+    # Wrapped at a slant (the bottle's axis 30 to 60 degrees from the face's vertical): curved both ways, as a head is.
+    assert "diagonal_cutout" in simulate.ON_REQUEST_VARIANTS[Species.PRINT]
+    slant_along, slant_across = along_and_across(Species.PRINT, "diagonal_cutout")
+    assert slant_along > flat_along + 0.05
+    assert slant_across > flat_across + 0.05

@@ -123,6 +123,12 @@ class FlashConfig:
     # of 339, wrapped cut-outs accepted 11 of 60 instead of 58, cut-outs at 12 to 35 cm 6 of 120 instead of 9;
     # at 0.3, 12 heads, 2 and 3. On two sets of new seeds of the wrapped cut-outs: 39 of 240 instead of 226.
     shape_vertical_share: float = 0.2
+    # ...and a diagonal (mixed) curvature under this share of the curvature across: paper bent about a slanted axis
+    # (a cut-out wrapped at a slant, the simulator's `diagonal_cutout`) is curved along the face too, and passes the
+    # share above, but its curvature has a diagonal term a symmetric head lacks. Set on the tuning faces (session 11):
+    # heads that pass the curvature, |mixed| / curvature 0.05 median, 0.46 at the 99th percentile, 0.71 at most
+    # (n = 464); cut-outs wrapped at 30 to 60 degrees that were accepted, 0.56, 0.69, then 0.69 up (n = 51).
+    shape_mixed_share: float = 0.6
     # Reflection (signals/flash_reflection.py). `slope`: the screen response's albedo texture over the texture a
     # diffuse surface gives; tuning heads 0.89 to 2.6, prints 0.93 to 3.4, still photos 0.71 to 1.02; additive
     # glare gives 0. `unexplained`: spread over steps of the share of a channel our screen removes, over its mean;
@@ -169,6 +175,10 @@ class ParallaxConfig:
     # tuning prints' tracking glitched to 0.10-0.19 for one to three frames (up to 170 ms); heads hold a turn.
     sustain_ms: float = 250.0
     track_window: float = 0.3
+    # The nose's points (0.1 to 0.13 from its tip) get a narrower window, so that it stays on the nose: at 0.3 it takes
+    # in the cheeks, which move with the plane, and LK reads a blend (session 11: a report face, its nose read 0.6 of
+    # the detector's; a synthetic narrow nose read 0.078 at 0.3, 0.102 at 0.15). Tuning faces: 0.1, 0.15 and 0.2 alike.
+    nose_track_window: float = 0.15
     track_fb_max_px: float = 1.0
     ransac_threshold: float = 0.03
 

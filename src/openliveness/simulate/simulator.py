@@ -71,8 +71,11 @@ VARIANTS: dict[Species, tuple[str, ...]] = {
 }
 #: Variants rendered only when asked for by name (not drawn, so the report's mix stays comparable across sessions):
 #: a curved print cut along the head's outline, hair included, so that the room shows where a head would end; and
-#: the same cut-out wrapped tightly around a bottle or a can (radius 5 to 9 cm), as curved as a head across.
-ON_REQUEST_VARIANTS: dict[Species, tuple[str, ...]] = {Species.PRINT: ("curved_cutout", "wrapped_cutout")}
+#: the same cut-out wrapped tightly around a bottle or a can (radius 5 to 9 cm), as curved as a head across; and
+#: wrapped at a slant (the bottle's axis 30 to 60 degrees from the face's vertical), curved across and along the face.
+ON_REQUEST_VARIANTS: dict[Species, tuple[str, ...]] = {
+    Species.PRINT: ("curved_cutout", "wrapped_cutout", "diagonal_cutout")
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,20 +396,28 @@ def _shaken(room: F32, camera: Camera, shake: Shake) -> F32:
     )
 
 
-def _flat_geometry(height: int, width: int, ppc: float, curve_radius_cm: float | None) -> F32:
+def _flat_geometry(height: int, width: int, ppc: float, curve_radius_cm: float | None, axis_deg: float = 0.0) -> F32:
     geometry = np.zeros((height, width, 4), dtype=np.float32)
     geometry[..., 1] = 1.0
     if curve_radius_cm is not None:
-        # Paper bent around a vertical axis through its centre: a cylinder, sides away from (or toward) the camera.
+        # Paper bent around an axis through its centre, `axis_deg` from the vertical: a cylinder, the paper away from
+        # (or toward) the camera across the axis and straight along it.
+        angle = math.radians(axis_deg)
         x = (np.arange(width, dtype=np.float32) - (width - 1) / 2.0) / np.float32(ppc)
+        y = (np.arange(height, dtype=np.float32) - (height - 1) / 2.0) / np.float32(ppc)
         radius = abs(curve_radius_cm)
         sign = -1.0 if curve_radius_cm > 0 else 1.0
-        x = np.clip(x, -0.95 * radius, 0.95 * radius)
-        depth = sign * (radius - np.sqrt(radius * radius - x * x))
-        slope = sign * x / np.sqrt(radius * radius - x * x)
+        across = np.clip(
+            x[None, :] * np.float32(math.cos(angle)) + y[:, None] * np.float32(math.sin(angle)),
+            -0.95 * radius,
+            0.95 * radius,
+        )
+        depth = sign * (radius - np.sqrt(radius * radius - across * across))
+        slope = sign * across / np.sqrt(radius * radius - across * across)
         norm = np.sqrt(slope * slope + 1.0)
-        geometry[..., 0] = depth[None, :]
-        geometry[..., 2] = (-slope / norm)[None, :]
+        geometry[..., 0] = depth
+        geometry[..., 2] = -slope * np.float32(math.cos(angle)) / norm
+        geometry[..., 3] = -slope * np.float32(math.sin(angle)) / norm
     return geometry
 
 
@@ -419,7 +430,13 @@ def _window(image: F32, x0: int, y0: int, x1: int, y1: int, border: int) -> F32:
 
 
 def _print_surface(
-    head: HeadModel, rng: np.random.Generator, *, scale: float, curve_radius_cm: float | None, cutout: bool = False
+    head: HeadModel,
+    rng: np.random.Generator,
+    *,
+    scale: float,
+    curve_radius_cm: float | None,
+    cutout: bool = False,
+    axis_deg: float = 0.0,
 ) -> tuple[Surface, float]:
     """The photo printed on paper: a crop around the face, printed with ink gamma, limited density, a paper tint
     and halftone softness; with `cutout`, the paper cut along the head's outline (hair included). Returns the
@@ -448,7 +465,7 @@ def _print_surface(
         texture[pad:-pad, pad:-pad, 3] = (weight > 0.5).astype(np.float32)
     ppc = ppc_photo / scale
     origin = (u0 - x0 + pad, v0 - y0 + pad)
-    geometry = _flat_geometry(texture.shape[0], texture.shape[1], ppc, curve_radius_cm)
+    geometry = _flat_geometry(texture.shape[0], texture.shape[1], ppc, curve_radius_cm, axis_deg)
     if curve_radius_cm is not None:
         # The bend is about the paper's centre column; the face may sit off it.
         geometry[..., 0] -= geometry[round(origin[1]), round(origin[0]), 0]
@@ -597,11 +614,13 @@ def _render_print(
     curve = None
     if variant in ("curved", "curved_cutout"):
         curve = float(rng.uniform(12.0, 35.0)) * (1.0 if rng.random() < 0.7 else -1.0)
-    elif variant == "wrapped_cutout":
+    elif variant in ("wrapped_cutout", "diagonal_cutout"):
         # Around a bottle, bulging toward the camera like a head (the sides turn away).
         curve = float(rng.uniform(5.0, 9.0))
-    cutout = variant in ("curved_cutout", "wrapped_cutout")
-    surface, specular = _print_surface(head, rng, scale=scale, curve_radius_cm=curve, cutout=cutout)
+    # The diagonal cut-out lies across the bottle at a slant: curved both across the face and along it.
+    axis = float(rng.uniform(30.0, 60.0)) * float(rng.choice([-1.0, 1.0])) if variant == "diagonal_cutout" else 0.0
+    cutout = variant in ("curved_cutout", "wrapped_cutout", "diagonal_cutout")
+    surface, specular = _print_surface(head, rng, scale=scale, curve_radius_cm=curve, cutout=cutout, axis_deg=axis)
     # Held where its printed face looks as big as a real face would.
     rest = _rest_pose(camera, cond, cond.distance_cm * scale)
     if variant == "tilted":

@@ -21,8 +21,8 @@ FloatArray = npt.NDArray[np.float64]
 
 def shape_samples(
     challenge: Challenge, series: RegionSeries, offset_ms: float, config: FlashConfig
-) -> list[tuple[float, float, float, float]]:
-    """One (horizontal curvature, vertical curvature, level, edge) per colour step and unlit channel.
+) -> list[tuple[float, float, float, float, float]]:
+    """One (horizontal curvature, vertical curvature, level, edge, mixed) per colour step and unlit channel.
 
     In a channel the step leaves dark, white-lit minus step-lit light is exactly the screen's share, and the
     ratio of the two cancels the skin's albedo (and the print's ink). The step's lit channels are lit the same
@@ -31,7 +31,9 @@ def shape_samples(
     the surface's curvature; a plane, even tilted, gives a linear gradient that the symmetric difference cancels.
     `edge` is q at the face's outline on its less lit side (NaN when off the frame). The vertical curvature is
     the same centre-minus-ends difference down the inner cheeks' columns (regions.COLUMNS): the cheek against the
-    forehead above it and the jaw below it (NaN when off the frame)."""
+    forehead above it and the jaw below it (NaN when off the frame). `mixed` is the curvature's diagonal term from
+    the columns' ends: (upper left + lower right - upper right - lower left) / 4, zero for a surface curved along
+    the face's axes (a head, a sheet bent about a vertical or horizontal axis), and a linear gradient cancels in it."""
     times = series.times_ms
     guard = config.transition_guard_ms
     white_mask = (times >= config.lead_in_settle_ms) & (times + guard <= challenge.lead_in_ms + offset_ms)
@@ -49,7 +51,7 @@ def shape_samples(
         white = np.nanmean(values[white_mask], axis=0)
     if not np.all(np.isfinite(white[:nr])) or np.any(white[:nr] <= 0):
         return []
-    samples: list[tuple[float, float, float, float]] = []
+    samples: list[tuple[float, float, float, float, float]] = []
     start = float(challenge.lead_in_ms)
     for step in challenge.steps:
         end = start + step.duration_ms
@@ -78,8 +80,10 @@ def shape_samples(
             sides = float(q[nc : nc + nl].mean())
             q_edges = q[nr:ne].reshape(len(EDGES), -1).mean(axis=1)
             edge = float(np.min(q_edges)) if np.all(np.isfinite(q_edges)) else float("nan")
-            upper, middle, lower = q[ne:].reshape(len(COLUMNS), 3).mean(axis=0)
-            samples.append((centre - sides, float(middle - 0.5 * (upper + lower)), centre, edge))
+            cols = q[ne:].reshape(len(COLUMNS), 3)
+            upper, middle, lower = cols.mean(axis=0)
+            mixed = 0.25 * float(cols[0, 0] + cols[1, 2] - cols[1, 0] - cols[0, 2])
+            samples.append((centre - sides, float(middle - 0.5 * (upper + lower)), centre, edge, mixed))
     return samples
 
 
@@ -109,6 +113,9 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     if vertical is not None:
         measures["vertical_curvature"] = vertical
     score = ramp(relative, config.shape_fail, config.shape_pass)
+    mixed = _median_over_centre(arr[:, 4], centre)
+    if mixed is not None:
+        measures["mixed_curvature"] = mixed
     edge = _median_over_centre(arr[:, 3], centre)
     if edge is not None:
         # The face's outline lit like its centre: a sheet carrying the face, not a head turning away from the
@@ -125,9 +132,15 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         # Curved across, then also along the face: paper bends about one axis only (it cannot stretch), so a
         # sheet curved like a head across (around a bottle) stays flat along its axis, where only the screen's
         # falloff is left; a head recedes there too (forehead, jaw).
-        if vertical is None:
+        # Bent about a slanted axis, the sheet is curved along the face too, but its curvature then has a diagonal
+        # part (the mixed term), which a left-right symmetric head lacks. Whatever the axis, a sheet's curvature
+        # across times along equals its mixed term squared (zero Gaussian curvature; the estimators' scales make
+        # that ratio about 1, measured on slanted cut-outs), so it is that difference that must reach the share.
+        if vertical is None or mixed is None:
             return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_unmeasurable",), measures)
-        if vertical < config.shape_vertical_share * relative:
+        along = vertical / relative - (mixed / relative) ** 2
+        measures["along_share"] = along
+        if along < config.shape_vertical_share or abs(mixed) >= config.shape_mixed_share * relative:
             return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), ("flash_shape_cylinder",), measures)
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:

@@ -148,15 +148,19 @@ def face_points(landmarks: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]
 
 
 def track_points(
-    images: Sequence[npt.NDArray[np.uint8]], points: FloatArray, window: int, fb_max_px: float
+    images: Sequence[npt.NDArray[np.uint8]],
+    points: FloatArray,
+    window: int | npt.NDArray[np.intp],
+    fb_max_px: float,
 ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """Pyramidal Lucas-Kanade from frame to frame with a forward-backward check (tracking every frame from the
-    reference instead avoids drift but loses most points once the face has turned or grown). Returns the positions
-    ``(frames, points, 2)`` (the first row is `points`) and which points survived, per frame (once lost, a
-    point stays lost)."""
+    reference instead avoids drift but loses most points once the face has turned or grown). `window`: the LK
+    window's side in pixels, one for all points or one per point. Returns the positions ``(frames, points, 2)``
+    (the first row is `points`) and which points survived, per frame (once lost, a point stays lost)."""
     import cv2
 
     n = len(images)
+    windows = np.broadcast_to(np.asarray(window, dtype=np.intp), (len(points),))
     out = np.full((n, len(points), 2), np.nan, dtype=np.float64)
     alive = np.zeros((n, len(points)), dtype=bool)
     out[0], alive[0] = points, True
@@ -175,21 +179,22 @@ def track_points(
     prev = grey(images[0])
     for i in range(1, n):
         cur = grey(images[i])
-        live = alive[i - 1]
-        if not live.any():
+        if not alive[i - 1].any():
             break
-        p0 = out[i - 1, live].astype(np.float32).reshape(-1, 1, 2)
-        p1, st1, _ = cv2.calcOpticalFlowPyrLK(
-            prev, cur, p0, p0.copy(), winSize=(window, window), maxLevel=3, criteria=criteria
-        )
-        back, st2, _ = cv2.calcOpticalFlowPyrLK(
-            cur, prev, p1, p0.copy(), winSize=(window, window), maxLevel=3, criteria=criteria
-        )
-        fb = np.hypot(*(back - p0).reshape(-1, 2).T)
-        ok = (st1.ravel() == 1) & (st2.ravel() == 1) & (fb <= fb_max_px)
-        idx = np.flatnonzero(live)
-        out[i, idx[ok]] = p1.reshape(-1, 2)[ok]
-        alive[i, idx[ok]] = True
+        for side in np.unique(windows):
+            idx = np.flatnonzero(alive[i - 1] & (windows == side))
+            if not len(idx):
+                continue
+            size = (int(side), int(side))
+            p0 = out[i - 1, idx].astype(np.float32).reshape(-1, 1, 2)
+            p1, st1, _ = cv2.calcOpticalFlowPyrLK(prev, cur, p0, p0.copy(), winSize=size, maxLevel=3, criteria=criteria)
+            back, st2, _ = cv2.calcOpticalFlowPyrLK(
+                cur, prev, p1, p0.copy(), winSize=size, maxLevel=3, criteria=criteria
+            )
+            fb = np.hypot(*(back - p0).reshape(-1, 2).T)
+            ok = (st1.ravel() == 1) & (st2.ravel() == 1) & (fb <= fb_max_px)
+            out[i, idx[ok]] = p1.reshape(-1, 2)[ok]
+            alive[i, idx[ok]] = True
         prev = cur
     return out, alive
 
@@ -262,9 +267,12 @@ def tracked_parallax(
     if len(images) < 3:
         return SignalResult("parallax", Verdict.INCONCLUSIVE, 0.0, ("parallax_too_few_frames",))
     iod = float(np.hypot(*(landmarks[1] - landmarks[0])))
-    window = int(np.clip(round(iod * config.track_window), 9, 41)) | 1
     points, plane, nose = face_points(landmarks)
-    tracks, alive = track_points(images, points, window, config.track_fb_max_px)
+    # The nose's points get a window that stays on the nose: a wider one takes in the cheeks beside it, which move
+    # with the plane, and LK then follows a blend of both (parallax read short).
+    windows = np.full(len(points), int(np.clip(round(iod * config.track_window), 9, 41)) | 1, dtype=np.intp)
+    windows[nose] = int(np.clip(round(iod * config.nose_track_window), 7, 41)) | 1
+    tracks, alive = track_points(images, points, windows, config.track_fb_max_px)
     deviations: list[float] = []
     deviation_times: list[float] = []
     motion_rows: list[FloatArray] = []

@@ -129,6 +129,9 @@ class FlashConfig:
     # heads that pass the curvature, |mixed| / curvature 0.05 median, 0.46 at the 99th percentile, 0.71 at most
     # (n = 464); cut-outs wrapped at 30 to 60 degrees that were accepted, 0.56, 0.69, then 0.69 up (n = 51).
     shape_mixed_share: float = 0.6
+    # The mixed term counts (here and in `along_share`) less this many of its standard errors: slanted cut-outs read
+    # it at 10 to 50 standard errors, the tuning heads above 0.6 at 1.8 to 3.8 (noisy, bright rooms).
+    shape_mixed_margin: float = 2.0
     # Reflection (signals/flash_reflection.py). `slope`: the screen response's albedo texture over the texture a
     # diffuse surface gives; tuning heads 0.89 to 2.6, prints 0.93 to 3.4, still photos 0.71 to 1.02; additive
     # glare gives 0. `unexplained`: spread over steps of the share of a channel our screen removes, over its mean;

@@ -116,6 +116,13 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     mixed = _median_over_centre(arr[:, 4], centre)
     if mixed is not None:
         measures["mixed_curvature"] = mixed
+        # What of the mixed term is measured rather than noise: its size less `shape_mixed_margin` standard errors
+        # (the per-sample ratios' spread, as for `curvature_se`). A bent sheet's reading is steady (slanted cut-outs:
+        # 10 to 50 standard errors); a head's large readings come from noisy captures (bright rooms: 2 to 4).
+        ratios = (arr[:, 4] / centre)[np.isfinite(arr[:, 4])]
+        se = float(1.4826 * np.median(np.abs(ratios - mixed)) / np.sqrt(len(ratios)))
+        measures["mixed_se"] = se
+        mixed = max(abs(mixed) - config.shape_mixed_margin * se, 0.0)
     edge = _median_over_centre(arr[:, 3], centre)
     if edge is not None:
         # The face's outline lit like its centre: a sheet carrying the face, not a head turning away from the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -167,14 +168,14 @@ def test_parallax_needs_keyframes() -> None:
 
 def _synthetic_series(
     challenge: Challenge,
-    q: dict[str, float],
+    q: dict[str, float] | Callable[[int | None], dict[str, float]],
     noise: float,
     seed: int,
     shown: dict[int, npt.NDArray[np.float64]] | None = None,
 ) -> RegionSeries:
-    """Region light of a surface whose screen-over-ambient irradiance is `q[region]` (default 0.5), at 30 fps,
-    with multiplicative per-frame, per-region noise of relative size `noise`. `shown` replaces some steps' colours
-    (RGB 0..1) with what the face actually received."""
+    """Region light of a surface whose screen-over-ambient irradiance is `q[region]` (default 0.5; `q` may also
+    give it per colour step, None for white), at 30 fps, with multiplicative per-frame, per-region noise of relative
+    size `noise`. `shown` replaces some steps' colours (RGB 0..1) with what the face actually received."""
     from openliveness.liveness.regions import REGION_NAMES
 
     rng = np.random.default_rng(seed)
@@ -187,8 +188,9 @@ def _synthetic_series(
         colour = np.ones(3) if k is None else np.array(challenge.steps[k].color, dtype=np.float64) / 255.0
         if k is not None and shown and k in shown:
             colour = shown[k]
+        q_now = q(k) if callable(q) else q
         for r, name in enumerate(REGION_NAMES):
-            light = albedo * 0.2 * (1.0 + q.get(name, 0.5) * colour)
+            light = albedo * 0.2 * (1.0 + q_now.get(name, 0.5) * colour)
             linear[i, r] = light * (1.0 + noise * rng.standard_normal(3))
     luma = np.full(len(times), 120.0)
     return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=np.zeros(len(times)))
@@ -270,6 +272,27 @@ def test_flash_shape_refuses_a_sheet_bent_about_a_slanted_axis(ends: float, slan
     else:
         assert result.verdict is Verdict.FAIL
         assert result.reasons == ("flash_shape_cylinder",)
+
+
+def test_a_noisy_diagonal_reading_does_not_refuse() -> None:
+    """A head's mixed term that scatters from step to step (a noisy capture) counts only beyond two standard
+    errors: the same median from a steady reading (a bent sheet) refuses."""
+    challenge = make_challenge(8)
+    (upper_left, _, jaw_left), (upper_right, _, jaw_right) = COLUMNS
+    slants = [0.25, -0.1, 0.2, -0.15, 0.3, 0.12, -0.05, 0.2]
+
+    def q(step: int | None) -> dict[str, float]:
+        slant = 0.0 if step is None else slants[step % len(slants)]
+        base = {"side_left": 0.35, "side_right": 0.35, **dict.fromkeys(EDGE_NAMES, 0.1)}
+        return base | {upper_left: 0.4 + slant, jaw_right: 0.4 + slant, upper_right: 0.4 - slant, jaw_left: 0.4 - slant}
+
+    series = _synthetic_series(challenge, q, 0.0, 1)
+    noisy = flash_shape(challenge, series, 0.0, CONFIG.flash)
+    assert abs(noisy.measures["mixed_curvature"]) >= CONFIG.flash.shape_mixed_share * 0.3
+    assert noisy.measures["mixed_se"] > 0.05
+    assert noisy.verdict is Verdict.PASS, noisy
+    without_margin = flash_shape(challenge, series, 0.0, replace(CONFIG.flash, shape_mixed_margin=0.0))
+    assert without_margin.reasons == ("flash_shape_cylinder",)
 
 
 @pytest.mark.parametrize(

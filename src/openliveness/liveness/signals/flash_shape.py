@@ -108,21 +108,21 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     # Diagnostic, not used in the verdict: the statistic's standard error from the spread of the per-sample
     # ratios (robust: 1.4826 x median absolute deviation over sqrt(n)). On the tuning set the bona fide captures
     # left in the weak band have small errors (0.003 to 0.03): their low curvature is measured, not noise.
-    measures["curvature_se"] = float(1.4826 * np.median(np.abs(per_sample - relative)) / np.sqrt(len(per_sample)))
+    measures["curvature_se"] = _standard_error(per_sample)
     vertical = _median_over_centre(arr[:, 1], centre)
     if vertical is not None:
         measures["vertical_curvature"] = vertical
     score = ramp(relative, config.shape_fail, config.shape_pass)
     mixed = _median_over_centre(arr[:, 4], centre)
+    # What of the mixed term is measured rather than noise: its size less `shape_mixed_margin` standard errors (the
+    # per-sample ratios' spread, as for `curvature_se`). A bent sheet's reading is steady (slanted cut-outs: 10 to 50
+    # standard errors); a head's large readings come from noisy captures (bright rooms: 2 to 4).
+    mixed_measured: float | None = None
     if mixed is not None:
+        se = _standard_error(_over_centre(arr[:, 4], centre))
         measures["mixed_curvature"] = mixed
-        # What of the mixed term is measured rather than noise: its size less `shape_mixed_margin` standard errors
-        # (the per-sample ratios' spread, as for `curvature_se`). A bent sheet's reading is steady (slanted cut-outs:
-        # 10 to 50 standard errors); a head's large readings come from noisy captures (bright rooms: 2 to 4).
-        ratios = (arr[:, 4] / centre)[np.isfinite(arr[:, 4])]
-        se = float(1.4826 * np.median(np.abs(ratios - mixed)) / np.sqrt(len(ratios)))
         measures["mixed_se"] = se
-        mixed = max(abs(mixed) - config.shape_mixed_margin * se, 0.0)
+        mixed_measured = max(abs(mixed) - config.shape_mixed_margin * se, 0.0)
     edge = _median_over_centre(arr[:, 3], centre)
     if edge is not None:
         # The face's outline lit like its centre: a sheet carrying the face, not a head turning away from the
@@ -143,11 +143,11 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         # part (the mixed term), which a left-right symmetric head lacks. Whatever the axis, a sheet's curvature
         # across times along equals its mixed term squared (zero Gaussian curvature; the estimators' scales make
         # that ratio about 1, measured on slanted cut-outs), so it is that difference that must reach the share.
-        if vertical is None or mixed is None:
+        if vertical is None or mixed_measured is None:
             return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_unmeasurable",), measures)
-        along = vertical / relative - (mixed / relative) ** 2
+        along = vertical / relative - (mixed_measured / relative) ** 2
         measures["along_share"] = along
-        if along < config.shape_vertical_share or abs(mixed) >= config.shape_mixed_share * relative:
+        if along < config.shape_vertical_share or mixed_measured >= config.shape_mixed_share * relative:
             return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), ("flash_shape_cylinder",), measures)
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:
@@ -155,8 +155,18 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_weak",), measures)
 
 
+def _over_centre(values: FloatArray, centre: FloatArray) -> FloatArray:
+    """`values / centre` over the samples where `values` was measured (its regions on the frame)."""
+    return np.asarray((values / centre)[np.isfinite(values)], dtype=np.float64)
+
+
 def _median_over_centre(values: FloatArray, centre: FloatArray) -> float | None:
-    """Median over the samples where `values` was measured (its regions on the frame) of `values / centre`; None
-    under 3 such samples."""
-    ratios = (values / centre)[np.isfinite(values)]
+    """Median of `_over_centre`; None under 3 such samples."""
+    ratios = _over_centre(values, centre)
     return float(np.median(ratios)) if len(ratios) >= 3 else None
+
+
+def _standard_error(ratios: FloatArray) -> float:
+    """The median's standard error from the per-sample spread (robust: 1.4826 x median absolute deviation over
+    sqrt(n))."""
+    return float(1.4826 * np.median(np.abs(ratios - np.median(ratios))) / np.sqrt(len(ratios)))

@@ -270,8 +270,8 @@ def tracked_parallax(
     points, plane, nose = face_points(landmarks)
     # The nose's points get a window that stays on the nose: a wider one takes in the cheeks beside it, which move
     # with the plane, and LK then follows a blend of both (parallax read short).
-    windows = np.full(len(points), int(np.clip(round(iod * config.track_window), 9, 41)) | 1, dtype=np.intp)
-    windows[nose] = int(np.clip(round(iod * config.nose_track_window), 7, 41)) | 1
+    windows = np.full(len(points), _window_px(iod, config.track_window, 9), dtype=np.intp)
+    windows[nose] = _window_px(iod, config.nose_track_window, 7)
     tracks, alive = track_points(images, points, windows, config.track_fb_max_px)
     deviations: list[float] = []
     deviation_times: list[float] = []
@@ -318,6 +318,11 @@ def tracked_parallax(
         }
     )
     return _verdict(prompt, deviation, yaw_change, scale_change, foreshortening, config, measures, mark_decisive=True)
+
+
+def _window_px(iod: float, share: float, smallest: int) -> int:
+    """An LK window of `share` eye distances in pixels: odd, at least `smallest`, at most 41."""
+    return int(np.clip(round(iod * share), smallest, 41)) | 1
 
 
 def _verdict(

@@ -159,6 +159,24 @@ def test_sheet_readings_refuse_after_decisive_parallax(shape_reasons: tuple[str,
 
 
 @pytest.mark.parametrize(
+    ("shape_reasons", "decision"),
+    [
+        # A reading of a sheet that flash shape doubts (saturated skin, or measured to worse than its share) is no
+        # evidence of an attack, and no evidence of a head either: uncertain, after a decisive turn as in Passive...
+        (("flash_shape_flat", "flash_shape_saturated"), "uncertain"),
+        (("flash_shape_cylinder", "flash_shape_noisy"), "uncertain"),
+        # ...while a weak curvature stays advisory after the turn.
+        (("flash_shape_weak",), "realface"),
+    ],
+)
+def test_doubted_sheet_readings_leave_the_capture_uncertain(shape_reasons: tuple[str, ...], decision: str) -> None:
+    signals = _with_parallax(I, P, 1.0)
+    signals["flash_shape"] = SignalResult("flash_shape", I, 0.1, shape_reasons)
+    assert fuse(signals, ACTIVE, FusionConfig()).decision is LivenessDecision(decision)
+    assert fuse(signals, PASSIVE, FusionConfig()).decision is LivenessDecision.UNCERTAIN
+
+
+@pytest.mark.parametrize(
     ("gates", "timing", "shape", "decision"),
     [
         # Motion smears the shape, not the colour's timing: a timing failure under motion still refuses...

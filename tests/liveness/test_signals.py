@@ -296,6 +296,50 @@ def test_a_noisy_diagonal_reading_does_not_refuse() -> None:
     assert without_margin.reasons == ("flash_shape_cylinder",)
 
 
+def test_a_noisy_reading_along_the_face_does_not_refuse() -> None:
+    """Columns lit like the cheeks on average (a sheet's reading along), but scattering from step to step by more
+    than the share it is held to (a dark cap at the columns' top in a bright room): uncertain, not an attack. The
+    same average read steadily refuses (the cylinder tests above)."""
+    challenge = make_challenge(8)
+    ends = [0.75, 0.25, 0.72, 0.28, 0.7, 0.3, 0.78, 0.22]
+
+    def q(step: int | None) -> dict[str, float]:
+        level = 0.5 if step is None else ends[step % len(ends)]
+        return {
+            "side_left": 0.35,
+            "side_right": 0.35,
+            **dict.fromkeys(EDGE_NAMES, 0.1),
+            **dict.fromkeys(HEAD_COLUMNS, level),
+        }
+
+    noisy = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
+    assert noisy.measures["along_share"] < CONFIG.flash.shape_vertical_share
+    assert noisy.measures["vertical_se"] >= CONFIG.flash.shape_vertical_share * noisy.measures["relative_curvature"]
+    assert noisy.verdict is Verdict.INCONCLUSIVE
+    assert noisy.reasons == ("flash_shape_cylinder", "flash_shape_noisy")
+
+
+@pytest.mark.parametrize(
+    ("clipped", "verdict", "reasons"),
+    # Saturated skin is measured on its darker pixels, which lean toward flat: a flat reading there is doubted.
+    [
+        (0.3, Verdict.FAIL, ("flash_shape_flat",)),
+        (0.6, Verdict.INCONCLUSIVE, ("flash_shape_flat", "flash_shape_saturated")),
+    ],
+)
+def test_a_flat_reading_on_saturated_skin_does_not_refuse(
+    clipped: float, verdict: Verdict, reasons: tuple[str, ...]
+) -> None:
+    challenge = make_challenge(8)
+    q = {"side_left": 0.49, "side_right": 0.49, **dict.fromkeys(EDGE_NAMES, 0.1), **HEAD_COLUMNS}
+    series = _synthetic_series(challenge, q, 0.0, 1)
+    series = replace(series, clipped=np.full(len(series.times_ms), clipped))
+    result = flash_shape(challenge, series, 0.0, CONFIG.flash)
+    assert result.measures["relative_curvature"] < CONFIG.flash.shape_fail
+    assert result.verdict is verdict
+    assert result.reasons == reasons
+
+
 @pytest.mark.parametrize(
     ("other", "mix", "passes"),
     # A magenta step received as 36 % yellow: nearer another colour, but still at cosine 0.83 of its own (a

@@ -132,6 +132,13 @@ class FlashConfig:
     # The mixed term counts (here and in `along_share`) less this many of its standard errors: slanted cut-outs read
     # it at 10 to 50 standard errors, the tuning heads above 0.6 at 1.8 to 3.8 (noisy, bright rooms).
     shape_mixed_margin: float = 2.0
+    # A flat or one-axis reading refuses (spoofface) only when it is beyond doubt, and otherwise makes the capture
+    # uncertain (session 12): not when the curvature along is measured to worse than its share (its standard error
+    # at least `shape_vertical_share` of the curvature across), nor when more than this median share of the skin's
+    # pixels is clipped (the `clipped` gate's measure; saturated regions are measured on their darker pixels, and
+    # readings lean toward flat). Half: on the tuning faces (720 heads, session 12) 116 heads were past it and 9 of
+    # the 14 heads refused as attacks, and 3 of the 473 prints and still photos refused in the `--per-species 240` set.
+    shape_refusal_max_clipped: float = 0.5
     # Reflection (signals/flash_reflection.py). `slope`: the screen response's albedo texture over the texture a
     # diffuse surface gives; tuning heads 0.89 to 2.6, prints 0.93 to 3.4, still photos 0.71 to 1.02; additive
     # glare gives 0. `unexplained`: spread over steps of the share of a channel our screen removes, over its mean;

@@ -33,7 +33,8 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
     3. flash timing, flash shape, flash reflection or (PassiveActive) parallax fails -> spoofface;
     4. any required signal inconclusive -> uncertain (in PassiveActive, flash shape is not required, nor does
        its failure count in row 3, once parallax passed decisively, unless it read no curvature (flat) or a
-       sheet bent about one axis);
+       sheet bent about one axis: such a reading refuses, or, when flash shape doubts it, makes the capture
+       uncertain);
     5. otherwise realface: every required signal passed.
     """
     required = ["flash_timing", "flash_shape", "flash_reflection"]
@@ -54,16 +55,17 @@ def fuse(signals: Mapping[str, SignalResult], mode: LivenessOperationMode, confi
             and par.verdict is Verdict.PASS
             and par.measures.get("decisive", 0.0) >= 1.0
         ):
-            required.remove("flash_shape")
             shape = signals.get("flash_shape")
             flat = shape is not None and _FLAT in shape.reasons
             cylinder = shape is not None and _CYLINDER in shape.reasons
-            shape_refuses = (
-                config.shape_failure_refuses_after_decisive_parallax
-                or (flat and config.flat_refuses_after_decisive_parallax)
-                or (cylinder and config.cylinder_refuses_after_decisive_parallax)
+            # A reading of a sheet (flat, or bent about one axis) still decides: it refuses, or, when flash shape
+            # doubts it (saturated skin, within its noise), leaves the capture uncertain.
+            sheet = (flat and config.flat_refuses_after_decisive_parallax) or (
+                cylinder and config.cylinder_refuses_after_decisive_parallax
             )
-            if not shape_refuses:
+            if not sheet:
+                required.remove("flash_shape")
+            if not (sheet or config.shape_failure_refuses_after_decisive_parallax):
                 checked.remove("flash_shape")
 
     def reasons_of(names: list[str], verdict: Verdict) -> tuple[str, ...]:

@@ -109,9 +109,16 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     # ratios (robust: 1.4826 x median absolute deviation over sqrt(n)). On the tuning set the bona fide captures
     # left in the weak band have small errors (0.003 to 0.03): their low curvature is measured, not noise.
     measures["curvature_se"] = _standard_error(per_sample)
+    # Saturated skin is measured on its darker pixels only (regions.py), which are the less lit ones where the light
+    # varies within a region: the readings lean toward flat (session 12: re-rendered without saturation, heads that
+    # read 0.05 or less read 0.2 and more). A reading of a sheet there is not evidence of one. (The quality gate's
+    # measure: the share of skin pixels clipped at either end, per frame.)
+    clipped = series.clipped[np.isfinite(series.clipped)]
+    saturated = bool(clipped.size) and float(np.median(clipped)) > config.shape_refusal_max_clipped
     vertical = _median_over_centre(arr[:, 1], centre)
     if vertical is not None:
         measures["vertical_curvature"] = vertical
+        measures["vertical_se"] = _standard_error(_over_centre(arr[:, 1], centre))
     score = ramp(relative, config.shape_fail, config.shape_pass)
     mixed = _median_over_centre(arr[:, 4], centre)
     # What of the mixed term is measured rather than noise: its size less `shape_mixed_margin` standard errors (the
@@ -147,12 +154,26 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
             return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_unmeasurable",), measures)
         along = vertical / relative - (mixed_measured / relative) ** 2
         measures["along_share"] = along
-        if along < config.shape_vertical_share or mixed_measured >= config.shape_mixed_share * relative:
+        if mixed_measured >= config.shape_mixed_share * relative:
             return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), ("flash_shape_cylinder",), measures)
+        if along < config.shape_vertical_share:
+            # Low along the face, but measured to worse than the share it is held to (a dark cap or fringe at the
+            # columns' top in a bright room): not a measured sheet.
+            noisy = measures["vertical_se"] >= config.shape_vertical_share * relative
+            return _refusal("flash_shape_cylinder", score, measures, saturated, noisy)
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:
-        return SignalResult("flash_shape", Verdict.FAIL, score, ("flash_shape_flat",), measures)
+        return _refusal("flash_shape_flat", score, measures, saturated, noisy=False)
     return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_weak",), measures)
+
+
+def _refusal(reason: str, score: float, measures: dict[str, float], saturated: bool, noisy: bool) -> SignalResult:
+    """A reading of a sheet refuses (spoofface) only when it is beyond doubt; on saturated skin, or within its noise,
+    it makes the capture uncertain instead, under the same reason (fusion then still blocks it after a turn)."""
+    doubts = (("flash_shape_saturated",) if saturated else ()) + (("flash_shape_noisy",) if noisy else ())
+    if doubts:
+        return SignalResult("flash_shape", Verdict.INCONCLUSIVE, min(score, 0.2), (reason, *doubts), measures)
+    return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), (reason,), measures)
 
 
 def _over_centre(values: FloatArray, centre: FloatArray) -> FloatArray:

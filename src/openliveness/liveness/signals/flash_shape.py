@@ -111,7 +111,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     measures["curvature_se"] = _standard_error(per_sample)
     # Saturated skin is measured on its darker pixels only (regions.py), which are the less lit ones where the light
     # varies within a region: the readings lean toward flat (session 12: re-rendered without saturation, heads that
-    # read 0.05 or less read 0.2 and more). A reading of a sheet there is not evidence of one. (The quality gate's
+    # read 0.05 or less read about 0.2 and more). A reading of a sheet there is not evidence of one. (The quality gate's
     # measure: the share of skin pixels clipped at either end, per frame.)
     clipped = series.clipped[np.isfinite(series.clipped)]
     saturated = bool(clipped.size) and float(np.median(clipped)) > config.shape_refusal_max_clipped

@@ -65,10 +65,10 @@ def quality_gates(
             reasons.append("too_dark")
         elif luma > config.too_bright_luma:
             reasons.append("too_bright")
-    clipped = series.clipped[np.isfinite(series.clipped)]
-    if clipped.size:
-        measures["clipped"] = float(np.median(clipped))
-        if np.median(clipped) > config.max_clipped_fraction:
+    clipped = series.clipped_share
+    if clipped is not None:
+        measures["clipped"] = clipped
+        if clipped > config.max_clipped_fraction:
             reasons.append("clipped")
 
     # Motion during the flash smears the per-region light over different parts of the face.

@@ -95,6 +95,13 @@ class RegionSeries:
     luma: FloatArray
     clipped: FloatArray
 
+    @property
+    def clipped_share(self) -> float | None:
+        """Median over the measured frames of `clipped`: the capture's share of clipped skin pixels (None when no
+        frame was measured). The `clipped` gate and flash shape's doubt both read it."""
+        clipped = self.clipped[np.isfinite(self.clipped)]
+        return float(np.median(clipped)) if clipped.size else None
+
     def region(self, name: str) -> FloatArray:
         return self.linear[:, REGION_NAMES.index(name)]
 

@@ -112,13 +112,12 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     # Saturated skin is measured on its darker pixels only (regions.py), which are the less lit ones where the light
     # varies within a region: the readings lean toward flat (session 12: re-rendered without saturation, heads that
     # read 0.05 or less read about 0.2 and more). A reading of a sheet there is not evidence of one. (The quality gate's
-    # measure: the share of skin pixels clipped at either end, per frame.)
-    clipped = series.clipped[np.isfinite(series.clipped)]
-    saturated = bool(clipped.size) and float(np.median(clipped)) > config.shape_refusal_max_clipped
-    vertical = _median_over_centre(arr[:, 1], centre)
-    if vertical is not None:
-        measures["vertical_curvature"] = vertical
-        measures["vertical_se"] = _standard_error(_over_centre(arr[:, 1], centre))
+    # measure: the share of skin pixels clipped at either end.)
+    clipped = series.clipped_share
+    saturated = clipped is not None and clipped > config.shape_refusal_max_clipped
+    along_face = _median_over_centre(arr[:, 1], centre)
+    if along_face is not None:
+        measures["vertical_curvature"], measures["vertical_se"] = along_face
     score = ramp(relative, config.shape_fail, config.shape_pass)
     mixed = _median_over_centre(arr[:, 4], centre)
     # What of the mixed term is measured rather than noise: its size less `shape_mixed_margin` standard errors (the
@@ -126,16 +125,14 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     # standard errors); a head's large readings come from noisy captures (bright rooms: 2 to 4).
     mixed_measured: float | None = None
     if mixed is not None:
-        se = _standard_error(_over_centre(arr[:, 4], centre))
-        measures["mixed_curvature"] = mixed
-        measures["mixed_se"] = se
-        mixed_measured = max(abs(mixed) - config.shape_mixed_margin * se, 0.0)
-    edge = _median_over_centre(arr[:, 3], centre)
-    if edge is not None:
+        measures["mixed_curvature"], measures["mixed_se"] = mixed
+        mixed_measured = max(abs(mixed[0]) - config.shape_mixed_margin * mixed[1], 0.0)
+    outline = _median_over_centre(arr[:, 3], centre)
+    if outline is not None:
         # The face's outline lit like its centre: a sheet carrying the face, not a head turning away from the
         # screen. Only refuses (a print cut along the face's outline shows the room there, as a head does).
-        measures["edge_ratio"] = edge
-        if edge >= config.shape_edge_fail:
+        measures["edge_ratio"] = outline[0]
+        if outline[0] >= config.shape_edge_fail:
             # Both readings of a sheet, when the curvature is flat too: fusion lets this one refuse even after
             # a turn's parallax passed (a glitch in a print's point tracking must not override two readings).
             reasons = (
@@ -150,8 +147,9 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         # part (the mixed term), which a left-right symmetric head lacks. Whatever the axis, a sheet's curvature
         # across times along equals its mixed term squared (zero Gaussian curvature; the estimators' scales make
         # that ratio about 1, measured on slanted cut-outs), so it is that difference that must reach the share.
-        if vertical is None or mixed_measured is None:
+        if along_face is None or mixed_measured is None:
             return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_unmeasurable",), measures)
+        vertical, vertical_se = along_face
         along = vertical / relative - (mixed_measured / relative) ** 2
         measures["along_share"] = along
         if mixed_measured >= config.shape_mixed_share * relative:
@@ -159,7 +157,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         if along < config.shape_vertical_share:
             # Low along the face, but measured to worse than the share it is held to (a dark cap or fringe at the
             # columns' top in a bright room): not a measured sheet.
-            noisy = measures["vertical_se"] >= config.shape_vertical_share * relative
+            noisy = vertical_se >= config.shape_vertical_share * relative
             return _refusal("flash_shape_cylinder", score, measures, saturated, noisy)
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:
@@ -176,15 +174,11 @@ def _refusal(reason: str, score: float, measures: dict[str, float], saturated: b
     return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), (reason,), measures)
 
 
-def _over_centre(values: FloatArray, centre: FloatArray) -> FloatArray:
-    """`values / centre` over the samples where `values` was measured (its regions on the frame)."""
-    return np.asarray((values / centre)[np.isfinite(values)], dtype=np.float64)
-
-
-def _median_over_centre(values: FloatArray, centre: FloatArray) -> float | None:
-    """Median of `_over_centre`; None under 3 such samples."""
-    ratios = _over_centre(values, centre)
-    return float(np.median(ratios)) if len(ratios) >= 3 else None
+def _median_over_centre(values: FloatArray, centre: FloatArray) -> tuple[float, float] | None:
+    """Median of `values / centre` over the samples where `values` was measured (its regions on the frame), and
+    its standard error; None under 3 such samples."""
+    ratios = np.asarray((values / centre)[np.isfinite(values)], dtype=np.float64)
+    return (float(np.median(ratios)), _standard_error(ratios)) if len(ratios) >= 3 else None
 
 
 def _standard_error(ratios: FloatArray) -> float:

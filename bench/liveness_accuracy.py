@@ -7,7 +7,12 @@ Grace Hopper, and the photos of ../shared/data/verification where present) under
 and bright rooms, small and large faces, head motion, camera noise, latency and frame drops, with frames encoded as
 JPEG at the qualities the API accepts (85 to 95: the challenge asks for 0.92, session 10; 60 to 95 before).
 
-    python bench/liveness_accuracy.py [--per-species 200] [--jobs 2]
+    python bench/liveness_accuracy.py [--per-species 200] [--jobs 2] [--keep DIR]
+
+`--keep DIR` writes every wrong decision (an attack accepted, a bona fide capture refused) as a pickle in
+`bench/liveness_tune.py`'s record format, with the server's challenge and the uploaded frames, so that it can be
+re-read in-process: `python bench/liveness_reread.py DIR`. These are report captures: read them to diagnose,
+never to set a threshold.
 
 ISO/IEC 30107-3 terms: APCER = share of attack presentations accepted as realface (per species); BPCER = share of
 bona fide presentations not accepted (spoofface or uncertain), stricter than the standard, which counts only those
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import pickle
 import sys
 import tempfile
 import time
@@ -35,6 +41,7 @@ from _server import create_key, running_server
 
 SPECIES = ("bona_fide", "print", "replay", "injection", "photo_still")
 _heads: list[object] = []
+_face_names: list[str] = []
 _state: dict[str, str] = {}
 
 
@@ -61,9 +68,10 @@ def _init(url: str, key: str) -> None:
     from openliveness.vision import FaceAnalyzer
 
     analyzer = FaceAnalyzer.load()
-    for _, image in report_faces():
+    for name, image in report_faces():
         with contextlib.suppress(ValueError):
             _heads.append(build_head(image, analyzer))
+            _face_names.append(name)
     _state.update(url=url, key=key)
 
 
@@ -73,7 +81,15 @@ def _bucket(ambient: float, face_size: float) -> str:
     return f"{light}/{size}"
 
 
-def _one(index: int, species: str, seed: int) -> tuple[str, str, str, str, str, float, tuple[str, ...]]:
+def _keep(directory: str, record: dict[str, object]) -> None:
+    path = Path(directory) / f"{record['species']}_{record['index']:04d}_{record['seed']}.pkl"
+    with open(path, "wb") as fh:
+        pickle.dump(record, fh)
+
+
+def _one(
+    index: int, species: str, seed: int, keep: str | None
+) -> tuple[str, str, str, str, str, float, tuple[str, ...]]:
     from openliveness.simulate import run_simulated_check, sample_conditions
 
     rng = np.random.default_rng(seed)
@@ -82,12 +98,28 @@ def _one(index: int, species: str, seed: int) -> tuple[str, str, str, str, str, 
     mode = "PassiveActive" if index % 2 else "Passive"
     with httpx.Client(base_url=_state["url"], timeout=120) as http:
         result = run_simulated_check(http, _state["key"], head, species, mode=mode, conditions=conditions, rng=rng)
+    decision = result.body["livenessDecision"]
+    if keep and (decision != "realface" if species == "bona_fide" else decision == "realface"):
+        _keep(
+            keep,
+            {
+                "species": species,
+                "index": index,
+                "seed": seed,
+                "mode": mode,
+                "face": _face_names[index % len(_heads)],
+                "conditions": conditions,
+                "challenge": result.challenge,
+                "capture": result.capture,
+                "server": {"decision": decision, "reasons": result.body.get("reasons")},
+            },
+        )
     return (
         species,
         result.variant,
         mode,
         _bucket(conditions.ambient, conditions.face_size),
-        result.body["livenessDecision"],
+        decision,
         float(result.server_ms),
         tuple(result.body.get("reasons") or ()),
     )
@@ -108,14 +140,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="client processes rendering and uploading")
     parser.add_argument("--seed", type=int, default=20261121, help="report seeds (tuning used others)")
     parser.add_argument("--port", type=int, default=18767)
+    parser.add_argument("--keep", help="write each wrong decision's capture here (see above)")
     args = parser.parse_args()
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         key = create_key(data_dir)
         with running_server(data_dir, args.port) as url:
             jobs = [
-                (i, species, args.seed + 7919 * i + k)
+                (i, species, args.seed + 7919 * i + k, args.keep)
                 for k, species in enumerate(SPECIES)
                 for i in range(args.per_species)
             ]

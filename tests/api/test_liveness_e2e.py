@@ -76,6 +76,21 @@ def test_an_on_request_attack_variant_is_rendered_by_name(
     assert "flash_shape" in result.body["signals"]
 
 
+def test_a_check_keeps_what_it_uploaded_so_it_can_be_re_read(
+    http: httpx.Client, live_server: LiveServer, head: HeadModel, analyzer: FaceAnalyzer
+) -> None:
+    """The result holds the server's challenge and the uploaded capture (bench/liveness_accuracy.py --keep):
+    the engine re-reading them in-process reaches the server's decision."""
+    from openliveness.liveness import LivenessEngine
+
+    # Bona fide: the module's attacks already spend the device's allowance of failed attempts (429 past it).
+    result = run_simulated_check(http, live_server.api_key, head, Species.BONA_FIDE, mode="PassiveActive", rng=11)
+    assert result.challenge.motion is not None and len(result.capture.frames) == result.frames
+    reread = LivenessEngine(analyzer).evaluate(result.challenge, result.capture.to_capture())
+    assert reread.decision.value == result.body["livenessDecision"]
+    assert list(reread.reasons) == result.body["reasons"]
+
+
 def test_with_verify_same_and_other_person(
     http: httpx.Client, live_server: LiveServer, head: HeadModel, face_jpeg: bytes
 ) -> None:

@@ -13,7 +13,7 @@ from openliveness.liveness import Capture, CaptureFrame, Challenge, MotionPrompt
 from openliveness.liveness.config import EngineConfig
 from openliveness.liveness.regions import BESIDE, COLUMNS, RegionSeries, measure_regions
 from openliveness.liveness.signals import Verdict, flash_shape, flash_timing, parallax, screen_colours
-from openliveness.liveness.signals.parallax import nose_deviation
+from openliveness.liveness.signals.parallax import _verdict, excursions, nose_deviation
 from openliveness.liveness.tracking import registered, track_faces
 from openliveness.vision import FaceAnalyzer
 
@@ -161,6 +161,38 @@ def test_parallax_checks_the_requested_motion() -> None:
     assert closer.verdict is not Verdict.INCONCLUSIVE or closer.reasons != ("motion_not_performed",)
 
 
+def test_a_head_shaken_both_ways_does_not_answer_a_turn_prompt() -> None:
+    """Reaching the prompted side is not enough when the head went as far the other way: a shake (or a recording
+    of one) would otherwise answer either prompt."""
+    rng = np.random.default_rng(1)
+    shake = [0.0, 12.0, 26.0, 12.0, 0.0, -12.0, -26.0, -12.0]  # centred on the camera's axis: frame 0 is frontal
+    keyframes = [keyframe_at(i, head_points(y) + rng.normal(0, 0.4, (5, 2))) for i, y in enumerate(shake)]
+    for prompt in (MotionPrompt.TURN_LEFT, MotionPrompt.TURN_RIGHT):
+        result = parallax(keyframes, prompt, CONFIG.parallax)
+        assert result.measures["yaw_change"] > CONFIG.parallax.min_yaw_change
+        assert result.measures["yaw_away"] > CONFIG.parallax.max_yaw_away_share * result.measures["yaw_change"]
+        assert result.verdict is Verdict.INCONCLUSIVE and result.reasons == ("motion_wrong_direction",), result
+
+
+def test_excursions_read_the_prompted_side_first() -> None:
+    yaws = np.array([0.02, 0.1, 0.3, 0.15, -0.05])
+    assert excursions(yaws, 0, MotionPrompt.TURN_LEFT) == pytest.approx((0.28, 0.07))
+    assert excursions(yaws, 0, MotionPrompt.TURN_RIGHT) == pytest.approx((0.07, 0.28))
+
+
+def test_a_turn_toward_the_prompt_but_too_small_says_so() -> None:
+    """The nose left the plane and the face foreshortened, but its yaw toward the prompted side stayed under the
+    threshold: the user turned the right way, not far enough (not `motion_wrong_direction`)."""
+    motion = {"yaw_change": 0.04, "yaw_away": 0.0, "scale_change": 0.0, "foreshortening": 0.09}
+    small = _verdict(MotionPrompt.TURN_LEFT, 0.12, dict(motion), CONFIG.parallax, mark_decisive=True)
+    assert small.verdict is Verdict.INCONCLUSIVE and small.reasons == ("motion_too_small",)
+    enough = _verdict(MotionPrompt.TURN_LEFT, 0.12, {**motion, "yaw_change": 0.09}, CONFIG.parallax, mark_decisive=True)
+    assert enough.verdict is Verdict.PASS and enough.measures["decisive"] == 1.0
+    wrong_way = {**motion, "yaw_change": 0.0, "yaw_away": 0.1}
+    other = _verdict(MotionPrompt.TURN_LEFT, 0.12, wrong_way, CONFIG.parallax, mark_decisive=True)
+    assert other.reasons == ("motion_wrong_direction",)
+
+
 def test_parallax_needs_keyframes() -> None:
     result = parallax(_keyframes([0.0, 20.0], planar=False), MotionPrompt.TURN_LEFT, CONFIG.parallax)
     assert result.verdict is Verdict.INCONCLUSIVE
@@ -234,17 +266,25 @@ def test_a_flat_sheet_reports_both_readings() -> None:
 
 
 @pytest.mark.parametrize(
-    ("along", "reasons"),
+    ("sides", "along", "reasons"),
     # Lit down the cheeks' columns like the cheeks (paper around a bottle): a sheet bent about one axis. Receding a
     # little less than the share asks (0.3 x 0.2 = 0.06 along): still a sheet; a head's 0.2 along passes.
-    [(0.5, ("flash_shape_cylinder",)), (0.48, ("flash_shape_cylinder",)), (0.4, ())],
+    # Curved across a little (0.16, sides 0.42), 0.045 along (a sheet's reading from the screen's falloff) is 0.28 of
+    # it, which the share alone let pass: under the floor (0.05), a sheet; 0.06 along is a head's.
+    [
+        (0.35, 0.5, ("flash_shape_cylinder",)),
+        (0.35, 0.48, ("flash_shape_cylinder",)),
+        (0.35, 0.4, ()),
+        (0.42, 0.4775, ("flash_shape_cylinder",)),
+        (0.42, 0.47, ()),
+    ],
 )
-def test_flash_shape_refuses_a_sheet_curved_across_only(along: float, reasons: tuple[str, ...]) -> None:
+def test_flash_shape_refuses_a_sheet_curved_across_only(sides: float, along: float, reasons: tuple[str, ...]) -> None:
     challenge = make_challenge(8)
-    q = {"side_left": 0.35, "side_right": 0.35, **dict.fromkeys(EDGE_NAMES, 0.1)}
+    q = {"side_left": sides, "side_right": sides, **dict.fromkeys(EDGE_NAMES, 0.1)}
     q |= dict.fromkeys(HEAD_COLUMNS, along)
     result = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
-    assert result.measures["relative_curvature"] == pytest.approx(0.3, abs=1e-6)
+    assert result.measures["relative_curvature"] == pytest.approx((0.5 - sides) / 0.5, abs=1e-6)
     assert result.measures["vertical_curvature"] == pytest.approx((0.5 - along) / 0.5, abs=1e-6)
     assert result.reasons == reasons
     assert result.verdict is (Verdict.FAIL if reasons else Verdict.PASS)

@@ -31,6 +31,8 @@ class CheckResult:
     server_ms: int
     variant: str
     frames: int
+    challenge: Challenge  # the server's challenge the capture answered
+    capture: SimulatedCapture  # what was uploaded, kept so a surprising decision can be re-read in-process
 
 
 def upload_capture(
@@ -93,4 +95,6 @@ def run_simulated_check(
         server_ms=int(response["latencyInMilliseconds"]),
         variant=capture.variant,
         frames=len(capture.frames),
+        challenge=challenge,
+        capture=capture,
     )

@@ -147,6 +147,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         # part (the mixed term), which a left-right symmetric head lacks. Whatever the axis, a sheet's curvature
         # across times along equals its mixed term squared (zero Gaussian curvature; the estimators' scales make
         # that ratio about 1, measured on slanted cut-outs), so it is that difference that must reach the share.
+        # Whatever the share, the reading along must also stand above a sheet's own (the screen's falloff).
         if along_face is None or mixed_measured is None:
             return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_unmeasurable",), measures)
         vertical, vertical_se = along_face
@@ -154,7 +155,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         measures["along_share"] = along
         if mixed_measured >= config.shape_mixed_share * relative:
             return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), ("flash_shape_cylinder",), measures)
-        if along < config.shape_vertical_share:
+        if along < config.shape_vertical_share or vertical < config.shape_vertical_floor:
             # Low along the face, but measured to worse than the share it is held to (a dark cap or fringe at the
             # columns' top in a bright room): not a measured sheet.
             noisy = vertical_se >= config.shape_vertical_share * relative

@@ -14,6 +14,7 @@ from ..types import MotionPrompt
 from .base import SignalResult, Verdict, ramp
 
 __all__ = [
+    "excursions",
     "face_points",
     "homography",
     "nose_deviation",
@@ -88,11 +89,12 @@ def parallax(keyframes: Sequence[Keyframe], prompt: MotionPrompt | None, config:
     if not deviations:
         return SignalResult("parallax", Verdict.INCONCLUSIVE, 0.0, ("parallax_too_few_frames",))
     deviation = float(max(deviations))
-    yaw_change = float(yaws.max() - yaws[ref]) if prompt is MotionPrompt.TURN_LEFT else float(yaws[ref] - yaws.min())
+    yaw_change, yaw_away = excursions(yaws, ref, prompt)
     scale_change = float(iods.max() / max(iods[: ref + 1].min(), 1e-6) - 1.0)
     measures = {
         "deviation": deviation,
         "yaw_change": yaw_change,
+        "yaw_away": yaw_away,
         "scale_change": scale_change,
         "keyframes": float(len(points)),
     }
@@ -101,7 +103,14 @@ def parallax(keyframes: Sequence[Keyframe], prompt: MotionPrompt | None, config:
     aspect = np.array([_aspect(p) for p in points])
     foreshortening = float(1.0 - aspect.min() / max(aspect[ref], 1e-6))
     measures["foreshortening"] = foreshortening
-    return _verdict(prompt, deviation, yaw_change, scale_change, foreshortening, config, measures, mark_decisive=False)
+    return _verdict(prompt, deviation, measures, config, mark_decisive=False)
+
+
+def excursions(yaws: FloatArray, ref: int, prompt: MotionPrompt) -> tuple[float, float]:
+    """How far the nose's yaw went from the reference frame's toward the prompted side, and toward the other:
+    a turn answers the prompt only when the first dominates (a head shaken both ways reaches both sides)."""
+    left, right = float(yaws.max() - yaws[ref]), float(yaws[ref] - yaws.min())
+    return (left, right) if prompt is MotionPrompt.TURN_LEFT else (right, left)
 
 
 def _aspect(points: FloatArray) -> float:
@@ -303,7 +312,7 @@ def tracked_parallax(
     yaws = np.array([yaw_of(p) for p in rows])
     iods = np.array([float(np.hypot(*(p[1] - p[0]))) for p in rows])
     aspect = np.array([_aspect(p) for p in rows])
-    yaw_change = float(yaws.max() - yaws[0]) if prompt is MotionPrompt.TURN_LEFT else float(yaws[0] - yaws.min())
+    yaw_change, yaw_away = excursions(yaws, 0, prompt)
     scale_change = float(iods.max() / max(iods[0], 1e-6) - 1.0)
     foreshortening = float(1.0 - aspect.min() / max(aspect[0], 1e-6))
     # Held, not peaked: a turned head keeps its nose off the plane, while a print's tracking glitches for a frame
@@ -313,11 +322,12 @@ def tracked_parallax(
         {
             "deviation": deviation,
             "yaw_change": yaw_change,
+            "yaw_away": yaw_away,
             "scale_change": scale_change,
             "foreshortening": foreshortening,
         }
     )
-    return _verdict(prompt, deviation, yaw_change, scale_change, foreshortening, config, measures, mark_decisive=True)
+    return _verdict(prompt, deviation, measures, config, mark_decisive=True)
 
 
 def _window_px(iod: float, share: float, smallest: int) -> int:
@@ -328,21 +338,22 @@ def _window_px(iod: float, share: float, smallest: int) -> int:
 def _verdict(
     prompt: MotionPrompt | None,
     deviation: float,
-    yaw_change: float,
-    scale_change: float,
-    foreshortening: float,
-    config: ParallaxConfig,
     measures: dict[str, float],
+    config: ParallaxConfig,
     *,
     mark_decisive: bool,
 ) -> SignalResult:
-    """The verdict both parallax measurements share: was the prompt performed, and did the nose leave the plane."""
+    """The verdict both parallax measurements share: was the prompt performed, and did the nose leave the plane.
+    `measures` holds the motion's: `yaw_change` and `yaw_away` (`excursions`), `scale_change`, `foreshortening`."""
+    dominant = True  # the motion went mostly the prompted way (not the other way, nor both ways: a shake)
     if prompt is MotionPrompt.MOVE_CLOSER:
-        moved = right_way = scale_change >= config.min_scale_change
+        moved = right_way = measures["scale_change"] >= config.min_scale_change
         low, high = config.closer_fail_deviation, config.closer_pass_deviation
     else:
-        right_way = yaw_change >= config.min_yaw_change
-        moved = right_way or foreshortening >= config.min_foreshortening
+        toward, away = measures["yaw_change"], measures["yaw_away"]
+        dominant = away <= config.max_yaw_away_share * toward
+        right_way = dominant and toward >= config.min_yaw_change
+        moved = max(toward, away) >= config.min_yaw_change or measures["foreshortening"] >= config.min_foreshortening
         low, high = config.fail_deviation, config.pass_deviation
     score = ramp(deviation, low, high)
     if not moved:
@@ -350,7 +361,8 @@ def _verdict(
     if deviation < low:
         return SignalResult("parallax", Verdict.FAIL, score, ("parallax_planar",), measures)
     if not right_way:
-        return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("motion_wrong_direction",), measures)
+        reason = "motion_too_small" if dominant else "motion_wrong_direction"
+        return SignalResult("parallax", Verdict.INCONCLUSIVE, score, (reason,), measures)
     if deviation >= high:
         if mark_decisive:
             # A turn's (tracked) parallax separates heads from planes with margin; a move closer's does not.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 from pathlib import Path
 
@@ -30,9 +29,7 @@ def main() -> None:
     rows = []
     for path in paths:
         row = _evaluate(path)
-        with open(path, "rb") as fh:
-            server = pickle.load(fh).get("server")
-        row["server"] = server
+        server = row["server"]
         rows.append(row)
         told = f" (server: {server['decision']})" if server else ""
         print(

@@ -163,6 +163,7 @@ def _evaluate(path: str) -> dict[str, Any]:
         "measures": {name: dict(sig.measures) for name, sig in signals.items()},
         "verdicts": {name: sig.verdict.value for name, sig in signals.items()},
         "ms": ms,
+        "server": record.get("server"),  # the server's decision, for captures bench/liveness_accuracy.py kept
     }
 
 

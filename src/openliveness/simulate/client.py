@@ -29,10 +29,16 @@ class CheckResult:
     detect_status: int
     round_trip_ms: float
     server_ms: int
-    variant: str
-    frames: int
     challenge: Challenge  # the server's challenge the capture answered
     capture: SimulatedCapture  # what was uploaded, kept so a surprising decision can be re-read in-process
+
+    @property
+    def variant(self) -> str:
+        return self.capture.variant
+
+    @property
+    def frames(self) -> int:
+        return len(self.capture.frames)
 
 
 def upload_capture(
@@ -93,8 +99,6 @@ def run_simulated_check(
         detect_status=detected.status_code,
         round_trip_ms=round_trip,
         server_ms=int(response["latencyInMilliseconds"]),
-        variant=capture.variant,
-        frames=len(capture.frames),
         challenge=challenge,
         capture=capture,
     )

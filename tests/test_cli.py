@@ -75,6 +75,23 @@ def test_simulate_writes_a_capture(tmp_path: Path, face_jpeg: bytes) -> None:
     assert (out / "challenge.json").exists()
 
 
+def test_simulate_names_a_face_photo_it_cannot_use(tmp_path: Path) -> None:
+    """A clear message naming the file, not a traceback: a file that is not an image, a missing one, a photo
+    without a face."""
+    import numpy as np
+    from PIL import Image
+
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image")
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(blank)
+    for face, message in ((text, "not a readable image"), (tmp_path / "gone.jpg", "no such file"), (blank, "no face")):
+        done = run(tmp_path, "simulate", "--face", str(face), "--out", str(tmp_path / "capture"))
+        assert done.returncode == 1, done
+        assert str(face) in done.stderr and message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "capture").exists()
+
+
 def test_purge_removes_expired_sessions(tmp_path: Path) -> None:
     import asyncio
     from datetime import UTC, datetime, timedelta

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["simulate_main"]
 
@@ -31,8 +33,6 @@ def _default_faces() -> list[Path]:
 
 
 def _load_heads(faces: list[Path]) -> list[tuple[str, Any]]:
-    from PIL import Image
-
     from openliveness.vision import FaceAnalyzer
 
     from .head import build_head
@@ -40,17 +40,29 @@ def _load_heads(faces: list[Path]) -> list[tuple[str, Any]]:
     analyzer = FaceAnalyzer.load()
     heads = []
     for face in faces:
-        with Image.open(face) as photo:
-            rgb = photo.convert("RGB")
-            rgb.thumbnail((640, 640))  # the head model needs no more (as bench/liveness_accuracy.py)
-            image = np.asarray(rgb)
         try:
-            heads.append((face.name, build_head(image, analyzer)))
+            heads.append((face.name, build_head(_read_photo(face), analyzer)))
         except ValueError as exc:
-            print(f"skipping {face}: {exc}")
+            print(f"skipping {face}: {exc}", file=sys.stderr)
     if not heads:
         raise SystemExit("no usable face among --face photos")
     return heads
+
+
+def _read_photo(path: Path) -> npt.NDArray[np.uint8]:
+    """The photo upright (EXIF orientation applied) in RGB, at most 640 px a side: the head model needs no more.
+    Raises ValueError when it cannot be read as an image."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as photo:
+            rgb = ImageOps.exif_transpose(photo).convert("RGB")
+    except FileNotFoundError:
+        raise ValueError("no such file") from None
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"not a readable image ({exc})") from None
+    rgb.thumbnail((640, 640))
+    return np.asarray(rgb)
 
 
 def _write_dataset(args: argparse.Namespace) -> int:
@@ -122,15 +134,17 @@ def simulate_main(argv: Sequence[str] | None = None) -> int:
         parser.error("--mode mixed is for --dataset")
 
     from openliveness.domain import LivenessOperationMode
-    from openliveness.vision import FaceAnalyzer, decode_image
+    from openliveness.vision import FaceAnalyzer
 
     from .conditions import Conditions, conditions_to_json, sample_conditions
     from .head import build_head
     from .simulator import random_challenge, simulate_capture
 
     rng = np.random.default_rng(args.seed)
-    image = decode_image(args.face[0].read_bytes())
-    head = build_head(image, FaceAnalyzer.load())
+    try:
+        head = build_head(_read_photo(args.face[0]), FaceAnalyzer.load())
+    except ValueError as exc:
+        raise SystemExit(f"openliveness simulate: {args.face[0]}: {exc}") from None
     challenge = random_challenge(rng, LivenessOperationMode(args.mode))
     presets = {"default": Conditions(), "dim": Conditions.dim(), "bright": Conditions.bright()}
     conditions = presets[args.conditions] if args.conditions in presets else sample_conditions(rng)

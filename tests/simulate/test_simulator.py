@@ -231,6 +231,28 @@ def test_unknown_variant_is_refused(head: HeadModel, challenge: Challenge) -> No
         simulate_capture(head, challenge, Species.PRINT, variant="origami")
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--species", "print", "--variant", "origami"], "not one of print's: flat, moving"),
+        (["--species", "replay", "--variant", "curved"], "not one of replay's"),
+        (["--dataset", "DIR", "--count", "0"], "--count must be at least 1"),
+        (["--dataset", "DIR", "--variant", "curved"], "--variant is for one capture"),
+    ],
+)
+def test_cli_refuses_bad_options_before_rendering(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    options = [str(tmp_path) if a == "DIR" else a for a in args]
+    argv = ["--face", str(tmp_path / "face.jpg"), "--out", str(out), *options]
+    with pytest.raises(SystemExit) as exited:
+        simulate_main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_cli_writes_frames_and_metadata(tmp_path: Path, face_jpeg: bytes) -> None:
     photo = tmp_path / "face.jpg"
     photo.write_bytes(face_jpeg)

@@ -127,7 +127,18 @@ def simulate_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--zip", action="store_true", help="write each bundle as a .zip")
     args = parser.parse_args(argv)
     if args.dataset is not None:
+        if args.count < 1:
+            parser.error("--count must be at least 1")
+        if args.variant is not None:
+            parser.error("--variant is for one capture (--dataset draws each bundle's variant)")
         return _write_dataset(args)
+    if args.variant is not None:
+        from .simulator import ON_REQUEST_VARIANTS, VARIANTS, Species
+
+        species = Species(args.species)
+        known = VARIANTS[species] + ON_REQUEST_VARIANTS.get(species, ())
+        if args.variant not in known:
+            parser.error(f"--variant {args.variant!r} is not one of {args.species}'s: {', '.join(known)}")
     if args.out is None or not args.face:
         parser.error("one capture needs --face and --out (or use --dataset DIR --count N)")
     if args.mode == "mixed":

@@ -13,6 +13,8 @@ import openliveness.liveness as liveness
 from openliveness.domain import LivenessDecision, LivenessOperationMode
 from openliveness.liveness import Capture, CaptureFrame, Challenge
 from openliveness.liveness.engine import LivenessEngine
+from openliveness.liveness.signals.parallax import reference_frame
+from openliveness.liveness.tracking import track_faces
 from openliveness.simulate import Conditions, build_head, random_challenge, simulate_capture
 
 from .synth import Scene, make_challenge, render_capture
@@ -154,3 +156,37 @@ def test_spreading_a_call_over_threads_changes_nothing(engine: LivenessEngine, m
             alone, spread = engine.evaluate(challenge, capture), threaded.evaluate(challenge, capture)
             assert spread == alone
             assert (alone.decision is REAL) == (species == "bona_fide"), alone
+
+
+def test_downscaled_motion_keyframes_leave_parallax_unchanged(engine: LivenessEngine) -> None:
+    """The motion phase's keyframes are detected downscaled, except the two that parallax's reference frame is
+    interpolated from: the reference's landmarks, hence every tracked point and parallax's result, are those of an
+    engine that detects every motion keyframe at full resolution."""
+    head = build_head(data.astronaut(), engine.analyzer)
+    rng = np.random.default_rng(11)
+    full_config = dataclasses.replace(
+        engine.config, tracking=dataclasses.replace(engine.config.tracking, motion_detect_side=None)
+    )
+    full = LivenessEngine(engine.analyzer, full_config)
+    for species in ("bona_fide", "print"):
+        challenge = random_challenge(rng, LivenessOperationMode.PASSIVE_ACTIVE)
+        capture = simulate_capture(head, challenge, species, conditions=Conditions(), rng=rng).to_capture()
+        (_, fast), (_, slow) = engine.evaluate_detailed(challenge, capture), full.evaluate_detailed(challenge, capture)
+        assert fast["parallax"] == slow["parallax"], species
+        assert "deviation" in fast["parallax"].measures
+
+
+def test_reference_keyframes_are_detected_at_full_resolution(engine: LivenessEngine) -> None:
+    head = build_head(data.astronaut(), engine.analyzer)
+    rng = np.random.default_rng(12)
+    challenge = random_challenge(rng, LivenessOperationMode.PASSIVE_ACTIVE)
+    capture = simulate_capture(head, challenge, "bona_fide", conditions=Conditions(), rng=rng).to_capture()
+    reference = reference_frame(capture.frames, challenge, engine.config.parallax)
+    assert reference is not None
+    track = track_faces(engine.analyzer, capture.frames, challenge, engine.config.tracking, precise=reference)
+    motion = [k for k in track.keyframes if capture.frames[k.index].timestamp_ms >= challenge.flash_end_ms]
+    before = max(k.index for k in track.keyframes if k.index <= reference)
+    after = min((k.index for k in track.keyframes if k.index >= reference), default=before)
+    assert {k.index for k in track.keyframes if k.full_resolution} == {before, after}
+    assert len(motion) == engine.config.tracking.motion_keyframes
+    assert sum(not k.full_resolution for k in motion) >= len(motion) - 2

@@ -121,3 +121,19 @@ def test_reflection_slope_on_known_maps() -> None:
     sigma = CONFIG.flash.reflection_blur / 0.05
     assert reflection_slope(white, diffuse, sigma)[0] == pytest.approx(1.0, abs=0.15)
     assert abs(reflection_slope(white, additive, sigma)[0]) < 0.15
+
+
+def test_a_grid_resampled_ahead_gives_the_same_reading() -> None:
+    """The engine resamples the faces' grid beside the regions, before the schedule's offset is known, on every
+    frame the offset search could read (`grid_frames`): the reading is the one flash reflection makes alone."""
+    from openliveness.liveness.signals.flash_reflection import face_grid, grid_frames
+
+    challenge = make_challenge(3)
+    capture = _frames(challenge, diffuse=0.5, additive=0.05, seed=3)
+    landmarks = np.repeat(LANDMARKS[None], len(capture.frames), axis=0)
+    for offset in (CONFIG.flash.offset_min_ms, 50.0, CONFIG.flash.offset_max_ms):
+        grid = face_grid(capture.frames, landmarks, grid_frames(challenge, capture.frames, CONFIG.flash))
+        ahead = flash_reflection(challenge, capture.frames, landmarks, offset, CONFIG.flash, grid=grid)
+        alone = flash_reflection(challenge, capture.frames, landmarks, offset, CONFIG.flash)
+        assert ahead == alone
+        assert "slope" in alone.measures

@@ -25,6 +25,12 @@ class TrackingConfig:
     flash_keyframes: int = 8
     motion_keyframes: int = 6
     flash_detect_side: int = 320
+    # The motion phase's keyframes mostly say where the face is and how many there are: parallax tracks its points
+    # by texture from one reference frame, whose landmarks come from the keyframes on either side of it, and only
+    # those are detected at full resolution (`track_faces(..., precise=)`); the others downscaled like the flash's
+    # (None: all at full resolution, which the keyframe-only parallax fallback needs; the engine asks for it when
+    # `ParallaxConfig.track` is off).
+    motion_detect_side: int | None = 320
     min_face_score: float = 0.8
     # A second face counts only when it is a real detection of some size, not a poster corner at 0.81.
     second_face_min_score: float = 0.9

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar, TypeVarTuple, Unpack
 
 import cv2
@@ -19,8 +19,9 @@ from .fusion import fuse
 from .gates import quality_gates
 from .regions import measure_regions
 from .signals import SignalResult, Verdict, flash_reflection, flash_shape, flash_timing, integrity, parallax
+from .signals.flash_reflection import face_grid, grid_frames
 from .signals.flash_timing import light_window_end_ms
-from .signals.parallax import tracked_parallax, yaw_of
+from .signals.parallax import reference_frame, tracked_parallax, yaw_of
 from .tracking import FaceTrack, Keyframe, registered, track_faces
 from .types import Capture, CaptureFrame, Challenge, LivenessResult
 
@@ -47,6 +48,9 @@ class LivenessEngine:
         self.analyzer = analyzer
         self.config = config or EngineConfig()
         self.parts = parts
+        # The keyframe-only parallax reads the nose off the motion keyframes' landmarks: they must be precise then.
+        tracking = self.config.tracking
+        self._tracking = tracking if self.config.parallax.track else replace(tracking, motion_detect_side=None)
 
     def evaluate(self, challenge: Challenge, capture: Capture) -> LivenessResult:
         return self.evaluate_detailed(challenge, capture)[0]
@@ -58,24 +62,31 @@ class LivenessEngine:
         cfg = self.config
         frames = capture.frames
         signals: dict[str, SignalResult] = {}
-        signals["integrity"] = integrity(challenge, frames, cfg.integrity, cfg.flash)
         if not frames:
+            signals["integrity"] = integrity(challenge, frames, cfg.integrity, cfg.flash)
             return LivenessResult(LivenessDecision.UNCERTAIN, {"integrity": 0.0}, ("too_few_frames",)), signals
+        # Integrity is checked beside the detector, not before it: a tampered capture's keyframes are detected for
+        # nothing, but an honest one does not wait for the check.
+        checked = self._beside(integrity, challenge, frames, cfg.integrity, cfg.flash)
+        active = challenge.mode is LivenessOperationMode.PASSIVE_ACTIVE
+        reference = reference_frame(frames, challenge, cfg.parallax) if active and cfg.parallax.track else None
+        track = track_faces(self.analyzer, frames, challenge, self._tracking, precise=reference, parts=self.parts)
+        signals["integrity"] = checked.result()
         if signals["integrity"].verdict is Verdict.FAIL:
-            # Tampering is decided before any model runs: no need to spend the detector on it.
+            # Tampering decides before any signal is read.
             return self._result(challenge, signals, None), signals
-
-        track = track_faces(self.analyzer, frames, challenge, cfg.tracking, parts=self.parts)
         motion_job: Future[SignalResult] | None = None
-        if track.detected and challenge.mode is LivenessOperationMode.PASSIVE_ACTIVE:
+        if track.detected and active:
             # Parallax needs only the track: it runs beside the light's signals, on the other core when free.
             motion = [
                 k
                 for k in track.keyframes
                 if k.full_resolution and frames[k.index].timestamp_ms >= challenge.flash_end_ms
             ]
-            motion_job = self._beside(_parallax, frames, track.landmarks, motion, challenge, cfg)
+            motion_job = self._beside(_parallax, frames, track.landmarks, motion, reference, challenge, cfg)
         track = registered(track, frames, challenge, cfg.tracking, parts=self.parts)
+        # The faces' grid for flash reflection needs only the track: resampled beside the regions.
+        grid = self._beside(face_grid, frames, track.landmarks, grid_frames(challenge, frames, cfg.flash))
         series = measure_regions(frames, track.landmarks, until_ms=light_window_end_ms(challenge, cfg.flash))
         signals["quality"] = quality_gates(challenge, frames, track, series, cfg.quality)
         best = _best_frame(challenge, frames, track)
@@ -85,7 +96,9 @@ class LivenessEngine:
         timing = flash_timing(challenge, series, cfg.flash)
         signals["flash_timing"] = timing.result
         signals["flash_shape"] = flash_shape(challenge, series, timing.offset_ms, cfg.flash)
-        signals["flash_reflection"] = flash_reflection(challenge, frames, track.landmarks, timing.offset_ms, cfg.flash)
+        signals["flash_reflection"] = flash_reflection(
+            challenge, frames, track.landmarks, timing.offset_ms, cfg.flash, grid=grid.result()
+        )
         if motion_job is not None:
             signals["parallax"] = motion_job.result()
         if cfg.integrity.check_identity:
@@ -137,17 +150,12 @@ def _parallax(
     frames: tuple[CaptureFrame, ...],
     landmarks: npt.NDArray[np.float64],
     motion: list[Keyframe],
+    ref: int | None,
     challenge: Challenge,
     cfg: EngineConfig,
 ) -> SignalResult:
-    """Tracked parallax from the first motion-phase keyframe with a face (`parallax.tracked_parallax`); the
-    keyframe-only estimate when tracking is off."""
-    if not cfg.parallax.track:
-        return parallax(motion, challenge.motion, cfg.parallax)
-    # The reference: the first frame once the screen's last colour and the exposure have settled (the prompt
-    # is shown at the flash's end and people take longer than this to start), landmarks from the keyframes.
-    start = challenge.flash_end_ms + cfg.parallax.reference_settle_ms
-    ref = next((i for i, f in enumerate(frames) if f.timestamp_ms >= start), None)
+    """Tracked parallax from the reference frame `ref` (`parallax.tracked_parallax`); the keyframe-only estimate
+    when tracking is off or there is no reference."""
     if ref is None or not np.all(np.isfinite(landmarks[ref])):
         return parallax(motion, challenge.motion, cfg.parallax)
     images = [f.image for f in frames[ref:]]

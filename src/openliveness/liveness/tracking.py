@@ -70,19 +70,28 @@ def track_faces(
     challenge: Challenge,
     config: TrackingConfig,
     *,
+    precise: int | None = None,
     parts: Executor | None = None,
 ) -> FaceTrack:
     """Detect on keyframes (on `parts`' threads when given), then interpolate the landmarks of the main face by
     frame index (timestamps come from the client and are checked separately, so they do not steer the tracking).
-    `registered` then moves the flash phase's frames between keyframes by their measured shifts (the engine calls
-    it after starting parallax, which needs only the motion phase's interpolated track)."""
+    `precise`: a frame whose landmarks must be a full-resolution detector's (parallax's reference, where its tracked
+    points start): the keyframes it is interpolated from are detected at full resolution. `registered` then moves
+    the flash phase's frames between keyframes by their measured shifts (the engine calls it after starting
+    parallax, which needs only the reference's landmarks)."""
     motion_start = _motion_start(challenge)
+    chosen = choose_keyframes(frames, challenge, config)
+    full = _bracketing(chosen, precise)
 
     def detect(index: int) -> Keyframe:
-        full = frames[index].timestamp_ms >= motion_start
-        return _detect(analyzer, frames[index].image, index, None if full else config.flash_detect_side, config)
+        if index in full:
+            side = None
+        elif frames[index].timestamp_ms >= motion_start:
+            side = config.motion_detect_side
+        else:
+            side = config.flash_detect_side
+        return _detect(analyzer, frames[index].image, index, side, config)
 
-    chosen = choose_keyframes(frames, challenge, config)
     keyframes = list(map(detect, chosen) if parts is None else parts.map(detect, chosen))
     n = len(frames)
     landmarks = np.full((n, 5, 2), np.nan, dtype=np.float64)
@@ -191,6 +200,17 @@ class _KeyPatch:
     window: npt.NDArray[np.float32]
     centre: FloatArray
     max_shift_px: float
+
+
+def _bracketing(keyframes: Sequence[int], index: int | None) -> set[int]:
+    """The keyframes a frame's landmarks are interpolated from: itself when it is one, else the nearest on either
+    side (one at the ends, where interpolation holds the end value)."""
+    if index is None or not keyframes:
+        return set()
+    if index in keyframes:
+        return {index}
+    after = int(np.searchsorted(keyframes, index))
+    return {keyframes[k] for k in (after - 1, after) if 0 <= k < len(keyframes)}
 
 
 def _motion_start(challenge: Challenge) -> float:

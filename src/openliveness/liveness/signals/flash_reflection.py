@@ -32,8 +32,9 @@ from ..config import FlashConfig
 from ..regions import CANONICAL_LANDMARKS, similarity
 from ..types import CaptureFrame, Challenge
 from .base import SignalResult, Verdict, ramp
+from .flash_timing import light_window_end_ms
 
-__all__ = ["FaceGrid", "face_grid", "flash_reflection", "reflection_slope"]
+__all__ = ["FaceGrid", "face_grid", "flash_reflection", "grid_frames", "reflection_slope"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -97,14 +98,16 @@ def face_grid(frames: tuple[CaptureFrame, ...], landmarks: FloatArray, wanted: n
                 borderMode=cv2.BORDER_CONSTANT,
                 borderValue=0,
             )
-            linear = _LINEAR_LUT[warped]
+            linear = cv2.LUT(warped, _LINEAR_LUT)
             linear[inside == 0] = np.nan
         else:
             warped = cv2.warpAffine(
                 image, m, (w * _OVERSAMPLE, h * _OVERSAMPLE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
             )
-            linear = _LINEAR_LUT[warped]
-        out[i] = linear.reshape(h, _OVERSAMPLE, w, _OVERSAMPLE, 3).mean(axis=(1, 3))
+            linear = cv2.LUT(warped, _LINEAR_LUT)
+        # Box average of each oversampled block (INTER_AREA at an integer factor; a NaN spreads to its block, as
+        # a mean would). OpenCV's lookup and resize release the GIL: the grid is resampled beside the regions.
+        out[i] = cv2.resize(linear, (w, h), interpolation=cv2.INTER_AREA)
     return FaceGrid(out)
 
 
@@ -152,13 +155,24 @@ def reflection_slope(
     return num / den, den / level
 
 
+def grid_frames(challenge: Challenge, frames: tuple[CaptureFrame, ...], config: FlashConfig) -> npt.NDArray[np.bool_]:
+    """The frames `flash_reflection` may read at any offset of the search window: from the settled lead-in to the
+    end of the light's window (a grid of these can be resampled before the offset is known)."""
+    times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
+    return np.asarray((times >= config.lead_in_settle_ms) & (times <= light_window_end_ms(challenge, config)))
+
+
 def flash_reflection(
     challenge: Challenge,
     frames: tuple[CaptureFrame, ...],
     landmarks: FloatArray,
     offset_ms: float,
     config: FlashConfig,
+    *,
+    grid: FaceGrid | None = None,
 ) -> SignalResult:
+    """`grid`: the faces already resampled on (at least) the frames this offset reads, e.g. `grid_frames`'; else
+    they are resampled here."""
     times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
     guard = config.transition_guard_ms
     white_mask = (times >= config.lead_in_settle_ms) & (times + guard <= challenge.lead_in_ms + offset_ms)
@@ -175,9 +189,9 @@ def flash_reflection(
     wanted = white_mask.copy()
     for m in step_masks:
         wanted |= m
-    grid = face_grid(frames, landmarks, wanted).values.astype(np.float64)
+    faces = (grid if grid is not None else face_grid(frames, landmarks, wanted)).values.astype(np.float64)
     with np.errstate(invalid="ignore"), _quiet():
-        white = np.nanmean(grid[white_mask], axis=0)
+        white = np.nanmean(faces[white_mask], axis=0)
     sigma = config.reflection_blur / _STEP
     per_channel: dict[int, list[npt.NDArray[np.float64]]] = {0: [], 1: [], 2: []}
     shares: dict[int, list[float]] = {0: [], 1: [], 2: []}
@@ -189,7 +203,7 @@ def flash_reflection(
         if not on or not off:
             continue
         with _quiet():
-            lit = np.nanmean(grid[m], axis=0)
+            lit = np.nanmean(faces[m], axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.log(white[..., on]) - np.log(lit[..., on])
         ratio = ratio[np.isfinite(ratio)]

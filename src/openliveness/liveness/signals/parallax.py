@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from ..config import ParallaxConfig
 from ..tracking import Keyframe
-from ..types import MotionPrompt
+from ..types import CaptureFrame, Challenge, MotionPrompt
 from .base import SignalResult, Verdict, ramp
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "nose_deviation",
     "parallax",
     "plane_residual",
+    "reference_frame",
     "sustained",
     "track_points",
     "tracked_parallax",
@@ -259,6 +260,13 @@ def sustained(values: Sequence[float], times_ms: Sequence[float], span_ms: float
             break
         best = max(best, min(values[i : j + 1]))
     return best if best > float("-inf") else float(min(values))
+
+
+def reference_frame(frames: Sequence[CaptureFrame], challenge: Challenge, config: ParallaxConfig) -> int | None:
+    """Where tracked parallax starts: the first frame once the screen's last colour and the exposure have settled
+    (the prompt is shown at the flash's end and people take longer than this to start); None without one."""
+    start = challenge.flash_end_ms + config.reference_settle_ms
+    return next((i for i, f in enumerate(frames) if f.timestamp_ms >= start), None)
 
 
 def tracked_parallax(

@@ -42,7 +42,9 @@ def create_key(data_dir: Path, database_url: str | None = None) -> str:
 def running_server(
     data_dir: Path, port: int, *, workers: int = 1, database_url: str | None = None, limits: bool = False
 ) -> Iterator[str]:
-    """Start the server (anti-hammer limits off unless `limits`), wait until /readyz answers, yield its URL, stop it."""
+    """Start the server (anti-hammer limits off unless `limits`), wait until /readyz answers, yield its URL, stop it.
+    The server's stderr goes to `server.log` in `data_dir` (a pipe nobody reads fills up and stalls the server)."""
+    log = (data_dir / "server.log").open("wb")
     server = subprocess.Popen(
         [
             sys.executable,
@@ -58,7 +60,7 @@ def running_server(
         ],
         env=_env(data_dir, database_url, limits=limits),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -70,10 +72,14 @@ def running_server(
                         break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    err = server.stderr.read().decode() if server.stderr else ""
+                    err = (data_dir / "server.log").read_text(errors="replace")
                     raise SystemExit(f"server did not become ready: {err}") from None
                 time.sleep(0.2)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
+        said = (data_dir / "server.log").read_text(errors="replace").strip()
+        if said:
+            print("server's stderr (last lines):", *said.splitlines()[-20:], sep="\n", file=sys.stderr)

@@ -44,7 +44,8 @@ def running_server(
 ) -> Iterator[str]:
     """Start the server (anti-hammer limits off unless `limits`), wait until /readyz answers, yield its URL, stop it.
     The server's stderr goes to `server.log` in `data_dir` (a pipe nobody reads fills up and stalls the server)."""
-    log = (data_dir / "server.log").open("wb")
+    log_path = data_dir / "server.log"
+    log = log_path.open("wb")
     server = subprocess.Popen(
         [
             sys.executable,
@@ -72,7 +73,7 @@ def running_server(
                         break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    err = (data_dir / "server.log").read_text(errors="replace")
+                    err = log_path.read_text(errors="replace")
                     raise SystemExit(f"server did not become ready: {err}") from None
                 time.sleep(0.2)
         yield url
@@ -80,6 +81,6 @@ def running_server(
         server.terminate()
         server.wait(timeout=30)
         log.close()
-        said = (data_dir / "server.log").read_text(errors="replace").strip()
+        said = log_path.read_text(errors="replace").strip()
         if said:
             print("server's stderr (last lines):", *said.splitlines()[-20:], sep="\n", file=sys.stderr)

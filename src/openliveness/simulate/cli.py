@@ -133,10 +133,9 @@ def simulate_main(argv: Sequence[str] | None = None) -> int:
             parser.error("--variant is for one capture (--dataset draws each bundle's variant)")
         return _write_dataset(args)
     if args.variant is not None:
-        from .simulator import ON_REQUEST_VARIANTS, VARIANTS, Species
+        from .simulator import Species, known_variants
 
-        species = Species(args.species)
-        known = VARIANTS[species] + ON_REQUEST_VARIANTS.get(species, ())
+        known = known_variants(Species(args.species))
         if args.variant not in known:
             parser.error(f"--variant {args.variant!r} is not one of {args.species}'s: {', '.join(known)}")
     if args.out is None or not args.face:

@@ -39,6 +39,7 @@ __all__ = [
     "VARIANTS",
     "SimulatedCapture",
     "Species",
+    "known_variants",
     "random_challenge",
     "simulate_capture",
 ]
@@ -76,6 +77,11 @@ VARIANTS: dict[Species, tuple[str, ...]] = {
 ON_REQUEST_VARIANTS: dict[Species, tuple[str, ...]] = {
     Species.PRINT: ("curved_cutout", "wrapped_cutout", "diagonal_cutout")
 }
+
+
+def known_variants(species: Species) -> tuple[str, ...]:
+    """Every variant `simulate_capture` renders for `species`: those it draws, then those rendered on request."""
+    return VARIANTS[species] + ON_REQUEST_VARIANTS.get(species, ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,7 +549,7 @@ def simulate_capture(
     cond = conditions or Conditions()
     choices = VARIANTS[species]
     chosen = variant if variant is not None else choices[int(gen.integers(len(choices)))]
-    known = choices + ON_REQUEST_VARIANTS.get(species, ())
+    known = known_variants(species)
     if chosen not in known:
         raise ValueError(f"unknown variant {chosen!r} for {species.value}; expected one of {known}")
     camera = _camera(challenge, cond)

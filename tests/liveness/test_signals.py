@@ -360,6 +360,34 @@ def test_a_noisy_reading_along_the_face_does_not_refuse() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sides", "verdict", "reasons"),
+    # The sides around the centre's 0.5, per step. Scattering by a third of it (a bright room's noise): the median
+    # reads flat, but a pass lies within two standard errors. The same median read steadily still refuses.
+    [
+        (
+            [0.3, 0.68, 0.32, 0.66, 0.49, 0.34, 0.64, 0.49],
+            Verdict.INCONCLUSIVE,
+            ("flash_shape_flat", "flash_shape_noisy"),
+        ),
+        ([0.49] * 8, Verdict.FAIL, ("flash_shape_flat",)),
+    ],
+)
+def test_a_flat_reading_within_its_noise_does_not_refuse(
+    sides: list[float], verdict: Verdict, reasons: tuple[str, ...]
+) -> None:
+    challenge = make_challenge(8)
+
+    def q(step: int | None) -> dict[str, float]:
+        side = 0.49 if step is None else sides[step % len(sides)]
+        return {"side_left": side, "side_right": side, **dict.fromkeys(EDGE_NAMES, 0.1), **HEAD_COLUMNS}
+
+    result = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
+    assert result.measures["relative_curvature"] < CONFIG.flash.shape_fail
+    assert result.verdict is verdict, result
+    assert result.reasons == reasons
+
+
+@pytest.mark.parametrize(
     ("clipped", "verdict", "reasons"),
     # Saturated skin is measured on its darker pixels, which lean toward flat: a flat reading there is doubted.
     [

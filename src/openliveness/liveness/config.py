@@ -147,7 +147,7 @@ class FlashConfig:
     shape_mixed_margin: float = 2.0
     # A flat reading (under `shape_fail`) refuses only when it is more than this many of its standard errors
     # (`curvature_se`) under a pass (`shape_pass`); nearer, it is within its noise, and the capture is uncertain
-    # (session 15: on the tuning faces, 3 of the 9 heads refused as attacks, curvature 0.014 to 0.072 with standard
+    # (session 15: on the tuning faces, 3 of the 9 heads refused as attacks, curvature -0.38 to 0.072 with standard
     # errors of 0.064 to 0.48, bright rooms).
     shape_flat_margin: float = 2.0
     # A flat or one-axis reading refuses (spoofface) only when it is beyond doubt, and otherwise makes the capture

@@ -145,11 +145,6 @@ class FlashConfig:
     # The mixed term counts (here and in `along_share`) less this many of its standard errors: slanted cut-outs read
     # it at 10 to 50 standard errors, the tuning heads above 0.6 at 1.8 to 3.8 (noisy, bright rooms).
     shape_mixed_margin: float = 2.0
-    # A flat reading (under `shape_fail`) refuses only when it is more than this many of its standard errors
-    # (`curvature_se`) under a pass (`shape_pass`); nearer, it is within its noise, and the capture is uncertain
-    # (session 15: on the tuning faces, 3 of the 9 heads refused as attacks, curvature -0.38 to 0.072 with standard
-    # errors of 0.064 to 0.48, bright rooms).
-    shape_flat_margin: float = 2.0
     # A flat or one-axis reading refuses (spoofface) only when it is beyond doubt, and otherwise makes the capture
     # uncertain (session 12): not when the curvature along is measured to worse than its share (its standard error
     # at least `shape_vertical_share` of the curvature across), nor when more than this median share of the skin's
@@ -157,6 +152,11 @@ class FlashConfig:
     # readings lean toward flat). Half: on the tuning faces (720 heads, session 12) 116 heads were past it and 9 of
     # the 14 heads refused as attacks, and 3 of the 473 prints and still photos refused in the `--per-species 240` set.
     shape_refusal_max_clipped: float = 0.5
+    # A flat reading (under `shape_fail`) refuses only when it is more than this many of its standard errors
+    # (`curvature_se`) under a pass (`shape_pass`); nearer, it is within its noise, and the capture is uncertain
+    # (session 15: on the tuning faces, 3 of the 9 heads refused as attacks, curvature -0.38 to 0.072 with standard
+    # errors of 0.064 to 0.48, bright rooms).
+    shape_flat_margin: float = 2.0
     # Reflection (signals/flash_reflection.py). `slope`: the screen response's albedo texture over the texture a
     # diffuse surface gives; tuning heads 0.89 to 2.6, prints 0.93 to 3.4, still photos 0.71 to 1.02; additive
     # glare gives 0. `unexplained`: spread over steps of the share of a channel our screen removes, over its mean;

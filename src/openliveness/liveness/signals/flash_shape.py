@@ -109,7 +109,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     # deviation over sqrt(n)). On the tuning set the bona fide captures left in the weak band have small errors
     # (0.003 to 0.03): their low curvature is measured, not noise. It only decides whether a flat reading is
     # beyond doubt (below).
-    measures["curvature_se"] = _standard_error(per_sample)
+    curvature_se = measures["curvature_se"] = _standard_error(per_sample)
     # Saturated skin is measured on its darker pixels only (regions.py), which are the less lit ones where the light
     # varies within a region: the readings lean toward flat (session 12: re-rendered without saturation, heads that
     # read 0.05 or less read about 0.2 and more). A reading of a sheet there is not evidence of one. (The quality gate's
@@ -164,7 +164,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:
         # Flat, but a pass lies within `shape_flat_margin` standard errors: not a measured sheet (session 15).
-        noisy = relative + config.shape_flat_margin * measures["curvature_se"] >= config.shape_pass
+        noisy = relative + config.shape_flat_margin * curvature_se >= config.shape_pass
         return _refusal("flash_shape_flat", score, measures, saturated, noisy)
     return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_weak",), measures)
 

@@ -38,11 +38,25 @@ def generate(dataset: Path, count: int, jobs: int) -> None:
     share = [count // jobs + (1 if i < count % jobs else 0) for i in range(jobs)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "openliveness.cli", "simulate", "--dataset", str(dataset / f"part{i}"),
-             "--count", str(n), "--seed", str(1000 + i), "--mode", "mixed", *face_args],
+            [
+                sys.executable,
+                "-m",
+                "openliveness.cli",
+                "simulate",
+                "--dataset",
+                str(dataset / f"part{i}"),
+                "--count",
+                str(n),
+                "--seed",
+                str(1000 + i),
+                "--mode",
+                "mixed",
+                *face_args,
+            ],
             stdout=subprocess.DEVNULL,
         )
-        for i, n in enumerate(share) if n
+        for i, n in enumerate(share)
+        if n
     ]
     if any(p.wait() for p in procs):
         raise SystemExit("simulation failed")
@@ -68,8 +82,18 @@ def main() -> int:
         report = args.report or Path(tmp) / "report"
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "openliveness.cli", "eval", str(dataset), "--out", str(report), "--json",
-             "--jobs", str(args.jobs)],
+            [
+                sys.executable,
+                "-m",
+                "openliveness.cli",
+                "eval",
+                str(dataset),
+                "--out",
+                str(report),
+                "--json",
+                "--jobs",
+                str(args.jobs),
+            ],
             stdout=subprocess.PIPE,
             text=True,
             check=True,
@@ -77,10 +101,14 @@ def main() -> int:
         wall = time.perf_counter() - start
     summary = json.loads(done.stdout)
     n = summary["bundles"]
-    print(f"eval of {n} bundles on {args.jobs} processes: {wall:.1f} s wall, {n / wall:.2f} bundles/s"
-          f" (target: {args.count} in under {TARGET_S:.0f} s)")
-    print(f"APCER worst {summary['apcer_max']} ({summary['apcer_max_species']}), BPCER {summary['bpcer']['value']},"
-          f" uncertain {summary['uncertain_share']}, unreadable {summary['unreadable_bundles']}")
+    print(
+        f"eval of {n} bundles on {args.jobs} processes: {wall:.1f} s wall, {n / wall:.2f} bundles/s"
+        f" (target: {args.count} in under {TARGET_S:.0f} s)"
+    )
+    print(
+        f"APCER worst {summary['apcer_max']} ({summary['apcer_max_species']}), BPCER {summary['bpcer']['value']},"
+        f" uncertain {summary['uncertain_share']}, unreadable {summary['unreadable_bundles']}"
+    )
     return 0 if wall * args.count / max(n, 1) < TARGET_S else 1
 
 

@@ -268,14 +268,16 @@ def test_a_flat_sheet_reports_both_readings() -> None:
 @pytest.mark.parametrize(
     ("sides", "along", "reasons"),
     # Lit down the cheeks' columns like the cheeks (paper around a bottle): a sheet bent about one axis. Receding a
-    # little less than the share asks (0.3 x 0.25 = 0.075 along; 0.066 is 0.22 of it, which the share of 0.2 before
-    # session 16 let pass): still a sheet; a head's 0.2 along passes.
+    # little less than the share asks (0.3 x 0.2 = 0.06 along): still a sheet; a head's 0.2 along passes. Between
+    # the refusal's share and the pass's (0.066 and 0.072 are 0.22 and 0.24 of 0.3; session 16), neither: uncertain;
+    # 0.09 (0.3 of it) passes.
     # Curved across a little (0.16, sides 0.42), 0.045 along (a sheet's reading from the screen's falloff) is 0.28 of
     # it, which the share alone let pass: under the floor (0.05), a sheet; 0.06 along is a head's.
     [
         (0.35, 0.5, ("flash_shape_cylinder",)),
         (0.35, 0.48, ("flash_shape_cylinder",)),
-        (0.35, 0.467, ("flash_shape_cylinder",)),
+        (0.35, 0.467, ("flash_shape_cylinder", "flash_shape_weak")),
+        (0.35, 0.464, ("flash_shape_cylinder", "flash_shape_weak")),
         (0.35, 0.455, ()),
         (0.35, 0.4, ()),
         (0.42, 0.4775, ("flash_shape_cylinder",)),
@@ -290,7 +292,8 @@ def test_flash_shape_refuses_a_sheet_curved_across_only(sides: float, along: flo
     assert result.measures["relative_curvature"] == pytest.approx((0.5 - sides) / 0.5, abs=1e-6)
     assert result.measures["vertical_curvature"] == pytest.approx((0.5 - along) / 0.5, abs=1e-6)
     assert result.reasons == reasons
-    assert result.verdict is (Verdict.FAIL if reasons else Verdict.PASS)
+    weak = "flash_shape_weak" in reasons
+    assert result.verdict is (Verdict.INCONCLUSIVE if weak else Verdict.FAIL if reasons else Verdict.PASS)
 
 
 @pytest.mark.parametrize(
@@ -357,7 +360,7 @@ def test_a_noisy_reading_along_the_face_does_not_refuse() -> None:
 
     noisy = flash_shape(challenge, _synthetic_series(challenge, q, 0.0, 1), 0.0, CONFIG.flash)
     assert noisy.measures["along_share"] < CONFIG.flash.shape_vertical_share
-    doubt = CONFIG.flash.shape_vertical_noise_share * noisy.measures["relative_curvature"]
+    doubt = CONFIG.flash.shape_vertical_share * noisy.measures["relative_curvature"]
     assert noisy.measures["vertical_se"] >= doubt
     assert noisy.verdict is Verdict.INCONCLUSIVE
     assert noisy.reasons == ("flash_shape_cylinder", "flash_shape_noisy")

@@ -157,10 +157,14 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         if mixed_measured >= config.shape_mixed_share * relative:
             return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), ("flash_shape_cylinder",), measures)
         if along < config.shape_vertical_share or vertical < config.shape_vertical_floor:
-            # Low along the face, but measured too coarsely to place (a dark cap or fringe at the columns' top in a
-            # bright room): not a measured sheet.
-            noisy = vertical_se >= config.shape_vertical_noise_share * relative
+            # Low along the face, but measured to worse than the share it is held to (a dark cap or fringe at the
+            # columns' top in a bright room): not a measured sheet.
+            noisy = vertical_se >= config.shape_vertical_share * relative
             return _refusal("flash_shape_cylinder", score, measures, saturated, noisy)
+        if along < config.shape_vertical_pass_share:
+            # Above a sheet's readings but under a head's: neither refused nor accepted (fusion: after a turn too).
+            reasons = ("flash_shape_cylinder", "flash_shape_weak")
+            return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, reasons, measures)
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:
         # Flat, but a pass lies within `shape_flat_margin` standard errors: not a measured sheet (session 15).

@@ -143,6 +143,12 @@ class FlashConfig:
     # 0.05, heads lost 3 of 457 by their measures (1 as re-read: the others' shape was advisory), wrapped cut-outs
     # accepted 25 instead of 39 of 480; at 0.06, 5 and 22; at 0.04, 0 and 36.
     shape_vertical_floor: float = 0.05
+    # A pass needs this much (session 16): from the floor to here the reading is neither a sheet's nor a head's beyond
+    # doubt, and the capture is uncertain as in the share's band above. The tuning heads' 0.5th percentile (two 480
+    # sets): 4 of 887 heads whose shape passed read under it, and 3 of the 20 tuning attacks still accepted (wrapped
+    # cut-outs, Passive); at 0.07, 11 heads and 8 attacks. A curved print of a report face accepted in Passive in
+    # sessions 13, 15 and 16 read 0.052 to 0.062.
+    shape_vertical_pass_floor: float = 0.065
     # ...and a diagonal (mixed) curvature under this share of the curvature across: paper bent about a slanted axis
     # (a cut-out wrapped at a slant, the simulator's `diagonal_cutout`) is curved along the face too, and passes the
     # share above, but its curvature has a diagonal term a symmetric head lacks. Set on the tuning faces (session 11):

@@ -161,7 +161,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
             # columns' top in a bright room): not a measured sheet.
             noisy = vertical_se >= config.shape_vertical_share * relative
             return _refusal("flash_shape_cylinder", score, measures, saturated, noisy)
-        if along < config.shape_vertical_pass_share:
+        if along < config.shape_vertical_pass_share or vertical < config.shape_vertical_pass_floor:
             # Above a sheet's readings but under a head's: neither refused nor accepted (fusion: after a turn too).
             reasons = ("flash_shape_cylinder", "flash_shape_weak")
             return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, reasons, measures)

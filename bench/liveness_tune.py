@@ -12,7 +12,8 @@ thresholds in `liveness/config.py` were set from.
     python bench/liveness_tune.py [--per-species 60] [--jobs 2] [--cache /tmp/liveness_tune]
 
 Harder subsets (each with its own --cache): `--ambient 0.2,0.6` (dim rooms), `--face-size 0.2,0.32` (small
-faces), `--faces astronaut,astronaut_mirrored` (some faces only), `--room-gain 0.06` (every face's room darkened
+faces), `--faces astronaut,astronaut_mirrored` (some faces only; `astronaut_capped`, a dark cap painted over the
+forehead, only when named), `--room-gain 0.06` (every face's room darkened
 so that auto-exposure saturates the screen-lit face), `--species bona_fide --seed-base 2000003` (more seeds),
 `--species print --variant curved_cutout` (prints cut along the head's outline: rendered only when asked for),
 `--species print --variant wrapped_cutout` (the same cut-out wrapped around a bottle, radius 5 to 9 cm),
@@ -78,11 +79,40 @@ def tuning_faces() -> list[tuple[str, np.ndarray, float]]:
     return faces
 
 
+def capped(photo: np.ndarray) -> np.ndarray:
+    """The photo with a dark cloth cap painted over the forehead down to just above the brows (0.42 eye distances
+    above the eyes, lower at the sides), the way a cap or a fringe covers the top of the face's regions."""
+    from openliveness.vision import FaceAnalyzer
+
+    found = FaceAnalyzer.load().detect(photo)
+    if not found:
+        raise SystemExit("no face in the photo to put a cap on")
+    marks = found[0].landmarks.as_array()
+    iod = float(np.hypot(*(marks[1] - marks[0])))
+    cx, cy = marks[:2].mean(axis=0)
+    yy, xx = np.mgrid[0 : photo.shape[0], 0 : photo.shape[1]]
+    brim = cy - 0.42 * iod + 0.12 * iod * ((xx - cx) / (1.1 * iod)) ** 2
+    cap = (yy < brim) & (np.abs(xx - cx) < 1.15 * iod) & (yy > cy - 2.2 * iod)
+    cloth = np.array([28.0, 32.0, 58.0]) * (1 + 0.12 * np.random.default_rng(0).standard_normal((*photo.shape[:2], 1)))
+    out = photo.copy()
+    out[cap] = np.clip(cloth[cap], 0, 255).astype(np.uint8)
+    return out
+
+
+# Rendered only when named in --faces: they would change which face each seed of the usual sets renders.
+ON_REQUEST_FACES = ("astronaut_capped",)
+
+
 def selected_faces(
     faces: tuple[str, ...] = (), room_gain_override: float | None = None
 ) -> list[tuple[str, np.ndarray, float]]:
-    """The tuning faces named in `faces` (all when empty), with their room gain replaced when one is given."""
+    """The tuning faces named in `faces` (all when empty; the on-request ones only by name), with their room gain
+    replaced when one is given."""
     chosen = [f for f in tuning_faces() if not faces or f[0] in faces]
+    if "astronaut_capped" in faces:
+        from skimage import data
+
+        chosen.append(("astronaut_capped", capped(data.astronaut()), 1.0))
     if not chosen:
         raise SystemExit(f"no tuning face among {faces}; choose from {[f[0] for f in tuning_faces()]}")
     if room_gain_override is None:

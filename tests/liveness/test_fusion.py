@@ -165,6 +165,7 @@ def test_sheet_readings_refuse_after_decisive_parallax(shape_reasons: tuple[str,
         # evidence of an attack, and no evidence of a head either: uncertain, after a decisive turn as in Passive...
         (("flash_shape_flat", "flash_shape_saturated"), "uncertain"),
         (("flash_shape_cylinder", "flash_shape_noisy"), "uncertain"),
+        (("flash_shape_cylinder", "flash_shape_occluded"), "uncertain"),
         # So is a reading along the face between a sheet's and a head's (a cut-out wrapped on a bottle turns too)...
         (("flash_shape_cylinder", "flash_shape_weak"), "uncertain"),
         # ...while a weak curvature across stays advisory after the turn.

@@ -367,6 +367,29 @@ def test_a_noisy_reading_along_the_face_does_not_refuse() -> None:
     assert noisy.reasons == ("flash_shape_cylinder", "flash_shape_noisy")
 
 
+def test_a_sheet_reading_under_a_covered_forehead_does_not_refuse() -> None:
+    """Columns read flat along the face, as on paper around a bottle: refused. The same reading with the columns'
+    upper ends under dark cloth (a cap: the regions' light scaled down, which leaves every ratio, and so the reading,
+    unchanged) is no evidence of a sheet: uncertain."""
+    from openliveness.liveness.regions import REGION_NAMES
+
+    challenge = make_challenge(8)
+    q = {"side_left": 0.35, "side_right": 0.35, **dict.fromkeys(EDGE_NAMES, 0.1), **dict.fromkeys(HEAD_COLUMNS, 0.5)}
+    bare = _synthetic_series(challenge, q, 0.0, 1)
+    refused = flash_shape(challenge, bare, 0.0, CONFIG.flash)
+    assert refused.verdict is Verdict.FAIL and refused.reasons == ("flash_shape_cylinder",)
+    assert refused.measures["column_end_light"] == pytest.approx(1.0, abs=1e-6)
+    linear = bare.linear.copy()
+    for upper, _, _ in COLUMNS:
+        linear[:, REGION_NAMES.index(upper)] *= 0.03
+    capped = RegionSeries(times_ms=bare.times_ms, linear=linear, luma=bare.luma, clipped=bare.clipped)
+    result = flash_shape(challenge, capped, 0.0, CONFIG.flash)
+    assert result.measures["vertical_curvature"] == pytest.approx(refused.measures["vertical_curvature"], abs=1e-6)
+    assert result.measures["column_end_light"] == pytest.approx(0.03, abs=1e-6)
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert result.reasons == ("flash_shape_cylinder", "flash_shape_occluded")
+
+
 @pytest.mark.parametrize(
     ("sides", "verdict", "reasons"),
     # The sides around the centre's 0.5, per step. Scattering by a third of it (a bright room's noise): the median

@@ -165,6 +165,12 @@ class FlashConfig:
     # readings lean toward flat). Half: on the tuning faces (720 heads, session 12) 116 heads were past it and 9 of
     # the 14 heads refused as attacks, and 3 of the 473 prints and still photos refused in the `--per-species 240` set.
     shape_refusal_max_clipped: float = 0.5
+    # ...nor when a column's end is covered (session 16, `flash_shape_occluded`): a cap, a hat, a fringe or a beard
+    # there reads far darker than the cheek under the white lead-in (`measures["column_end_light"]`, the smallest
+    # ratio of an end's luma to its cheek's), and cloth or hair is not the head's surface. Tuning faces: heads 0.108 at
+    # least (959), prints and cut-outs 0.237 at least (960); the tuning face with a painted cap 0.016 to 0.024 (120),
+    # 16 of whose 20 refusals as attacks become uncertain.
+    shape_min_end_light: float = 0.08
     # A flat reading (under `shape_fail`) refuses only when it is more than this many of its standard errors
     # (`curvature_se`) under a pass (`shape_pass`); nearer, it is within its noise, and the capture is uncertain
     # (session 15: on the tuning faces, 3 of the 9 heads refused as attacks, curvature -0.38 to 0.072 with standard

@@ -87,6 +87,27 @@ def shape_samples(
     return samples
 
 
+def column_end_light(challenge: Challenge, series: RegionSeries, offset_ms: float, config: FlashConfig) -> float | None:
+    """How bright the columns' ends are against their cheeks under the white lead-in: the smallest of the four ratios
+    of luma (linear). Skin reads about as bright there as on the cheek; a cap, a hat, a fringe or a beard over an
+    end reads far darker. None when an end or a cheek is unmeasured."""
+    times = series.times_ms
+    lead_in_end = challenge.lead_in_ms + offset_ms - config.transition_guard_ms
+    mask = (times >= config.lead_in_settle_ms) & (times <= lead_in_end)
+    if not mask.any():
+        return None
+    weights = np.array([0.2126, 0.7152, 0.0722])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ratios = []
+        for upper, middle, lower in COLUMNS:
+            white = np.nanmean(series.regions((upper, middle, lower))[mask], axis=0) @ weights
+            if not np.all(np.isfinite(white)) or white[1] <= 0:
+                return None
+            ratios += [white[0] / white[1], white[2] / white[1]]
+    return float(min(ratios))
+
+
 def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, config: FlashConfig) -> SignalResult:
     samples = shape_samples(challenge, series, offset_ms, config)
     if len(samples) < 3:
@@ -98,6 +119,9 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         "curvature": float(np.median(arr[:, 0])),
         "samples": float(len(samples)),
     }
+    ends = column_end_light(challenge, series, offset_ms, config)
+    if ends is not None:
+        measures["column_end_light"] = ends
     if level < config.min_response:
         return SignalResult("flash_shape", Verdict.INCONCLUSIVE, 0.0, ("flash_shape_unmeasurable",), measures)
     # Relative curvature: the geometry's falloff, independent of how bright the screen is against the room.
@@ -116,6 +140,9 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     # measure: the share of skin pixels clipped at either end.)
     clipped = series.clipped_share
     saturated = clipped is not None and clipped > config.shape_refusal_max_clipped
+    # Cloth or hair over a column's end (a cap, a fringe, a beard) is not the head's surface: its readings along and
+    # at the forehead are not evidence of a sheet.
+    occluded = ends is not None and ends < config.shape_min_end_light
     along_face = _median_over_centre(arr[:, 1], centre)
     if along_face is not None:
         measures["vertical_curvature"], measures["vertical_se"] = along_face
@@ -160,7 +187,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
             # Low along the face, but measured to worse than the share it is held to (a dark cap or fringe at the
             # columns' top in a bright room): not a measured sheet.
             noisy = vertical_se >= config.shape_vertical_share * relative
-            return _refusal("flash_shape_cylinder", score, measures, saturated, noisy)
+            return _refusal("flash_shape_cylinder", score, measures, saturated, noisy, occluded)
         if along < config.shape_vertical_pass_share or vertical < config.shape_vertical_pass_floor:
             # Above a sheet's readings but under a head's: neither refused nor accepted (fusion: after a turn too).
             reasons = ("flash_shape_cylinder", "flash_shape_weak")
@@ -169,14 +196,21 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
     if relative < config.shape_fail:
         # Flat, but a pass lies within `shape_flat_margin` standard errors: not a measured sheet (session 15).
         noisy = relative + config.shape_flat_margin * curvature_se >= config.shape_pass
-        return _refusal("flash_shape_flat", score, measures, saturated, noisy)
+        return _refusal("flash_shape_flat", score, measures, saturated, noisy, occluded)
     return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_weak",), measures)
 
 
-def _refusal(reason: str, score: float, measures: dict[str, float], saturated: bool, noisy: bool) -> SignalResult:
-    """A reading of a sheet refuses (spoofface) only when it is beyond doubt; on saturated skin, or within its noise,
-    it makes the capture uncertain instead, under the same reason (fusion then still blocks it after a turn)."""
-    doubts = (("flash_shape_saturated",) if saturated else ()) + (("flash_shape_noisy",) if noisy else ())
+def _refusal(
+    reason: str, score: float, measures: dict[str, float], saturated: bool, noisy: bool, occluded: bool
+) -> SignalResult:
+    """A reading of a sheet refuses (spoofface) only when it is beyond doubt; on saturated skin, within its noise, or
+    with a column's end covered, it makes the capture uncertain instead, under the same reason (fusion then still
+    blocks it after a turn)."""
+    doubts = (
+        (("flash_shape_saturated",) if saturated else ())
+        + (("flash_shape_noisy",) if noisy else ())
+        + (("flash_shape_occluded",) if occluded else ())
+    )
     if doubts:
         return SignalResult("flash_shape", Verdict.INCONCLUSIVE, min(score, 0.2), (reason, *doubts), measures)
     return SignalResult("flash_shape", Verdict.FAIL, min(score, 0.2), (reason,), measures)

@@ -99,8 +99,14 @@ def capped(photo: np.ndarray) -> np.ndarray:
     return out
 
 
+def _astronaut_capped() -> np.ndarray:
+    from skimage import data
+
+    return capped(data.astronaut())
+
+
 # Rendered only when named in --faces: they would change which face each seed of the usual sets renders.
-ON_REQUEST_FACES = ("astronaut_capped",)
+ON_REQUEST_FACES = {"astronaut_capped": _astronaut_capped}
 
 
 def selected_faces(
@@ -109,10 +115,7 @@ def selected_faces(
     """The tuning faces named in `faces` (all when empty; the on-request ones only by name), with their room gain
     replaced when one is given."""
     chosen = [f for f in tuning_faces() if not faces or f[0] in faces]
-    if "astronaut_capped" in faces:
-        from skimage import data
-
-        chosen.append(("astronaut_capped", capped(data.astronaut()), 1.0))
+    chosen += [(name, render(), 1.0) for name, render in ON_REQUEST_FACES.items() if name in faces]
     if not chosen:
         raise SystemExit(f"no tuning face among {faces}; choose from {[f[0] for f in tuning_faces()]}")
     if room_gain_override is None:

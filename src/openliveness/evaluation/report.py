@@ -306,7 +306,7 @@ def write_pad_report(results: Sequence[BundleResult], out: Path, *, dataset: str
         return (
             "none: an attack scores above every genuine user; only refusing all meets it"
             if math.isinf(t)
-            else (f"{t:.3f}")
+            else f"{t:.3f}"
         )
 
     points = "".join(

@@ -36,7 +36,7 @@ def shape_samples(
     the face's axes (a head, a sheet bent about a vertical or horizontal axis), and a linear gradient cancels in it."""
     times = series.times_ms
     guard = config.transition_guard_ms
-    white_mask = (times >= config.lead_in_settle_ms) & (times + guard <= challenge.lead_in_ms + offset_ms)
+    white_mask = _lead_in(challenge, times, offset_ms, config)
     if white_mask.sum() < 2:
         return []
     names = (*CENTRAL, *LATERAL, "chin")
@@ -87,13 +87,17 @@ def shape_samples(
     return samples
 
 
+def _lead_in(challenge: Challenge, times: FloatArray, offset_ms: float, config: FlashConfig) -> npt.NDArray[np.bool_]:
+    """The frames lit by the settled white lead-in, clear of the first colour step's transition."""
+    end = challenge.lead_in_ms + offset_ms
+    return (times >= config.lead_in_settle_ms) & (times + config.transition_guard_ms <= end)
+
+
 def column_end_light(challenge: Challenge, series: RegionSeries, offset_ms: float, config: FlashConfig) -> float | None:
     """How bright the columns' ends are against their cheeks under the white lead-in: the smallest of the four ratios
     of luma (linear). Skin reads about as bright there as on the cheek; a cap, a hat, a fringe or a beard over an
     end reads far darker. None when an end or a cheek is unmeasured."""
-    times = series.times_ms
-    lead_in_end = challenge.lead_in_ms + offset_ms - config.transition_guard_ms
-    mask = (times >= config.lead_in_settle_ms) & (times <= lead_in_end)
+    mask = _lead_in(challenge, series.times_ms, offset_ms, config)
     if not mask.any():
         return None
     weights = np.array([0.2126, 0.7152, 0.0722])

@@ -12,6 +12,8 @@ from openliveness.liveness import MotionPrompt
 from openliveness.liveness.config import ParallaxConfig
 from openliveness.liveness.signals import SignalResult, Verdict
 from openliveness.liveness.signals.parallax import (
+    _TEMPLATE_DEPTH,
+    depth_parallax,
     face_points,
     plane_residual,
     sustained,
@@ -80,6 +82,51 @@ def test_plane_residual_is_zero_under_a_homography() -> None:
     pushed[nose] += [0.2 * IOD, 0.0]
     fit = plane_residual(points, pushed, plane, nose, CONFIG.ransac_threshold)
     assert fit is not None and fit[0] > 0.15
+
+
+def _turned_sheet(points: np.ndarray) -> np.ndarray:
+    """`points` on a sheet turned about a vertical axis through the face (foreshortened, in perspective)."""
+    centre = LANDMARKS.mean(axis=0)
+    q = points - centre
+    w = 1.0 + 0.0015 * q[:, 0]
+    return np.stack([0.8 * q[:, 0] / w, q[:, 1] / w], axis=1) + centre
+
+
+def test_the_depth_fit_caps_a_sheets_drifting_points_and_keeps_a_noses_parallax() -> None:
+    # LK drift on a sheet turned hard scatters its points by a few hundredths of an eye distance; RANSAC's
+    # consensus of a few of them can put the nose far off, where a head's nose is. Capped by the fit of every
+    # point to a turning face, the reading stays near the drift; a nose truly off the sheet still reads off it.
+    points, plane, nose = face_points(LANDMARKS)
+    uncapped, capped, head = [], [], []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        moved = _turned_sheet(points)
+        moved[plane] += rng.uniform(-0.06, 0.06, (len(plane), 2)) * IOD
+        moved[nose] += rng.uniform(-0.01, 0.01, (len(nose), 2)) * IOD
+        for readings, cap in ((uncapped, 0.0), (capped, CONFIG.depth_fit_cap)):
+            fit = plane_residual(points, moved, plane, nose, CONFIG.ransac_threshold, cap)
+            assert fit is not None
+            readings.append(fit[0])
+        moved[nose] += [0.2 * IOD, 0.0]
+        fit = plane_residual(points, moved, plane, nose, CONFIG.ransac_threshold, CONFIG.depth_fit_cap)
+        assert fit is not None
+        head.append(fit[0])
+    assert max(uncapped) > CONFIG.pass_deviation  # what the cap is for
+    assert max(capped) < CONFIG.fail_deviation, sorted(capped)
+    assert min(head) > CONFIG.pass_deviation, sorted(head)
+
+
+def test_depth_parallax_reads_a_turn_of_the_template_face_and_nothing_on_a_sheet() -> None:
+    points, plane, nose = face_points(LANDMARKS)
+    every = np.concatenate([plane, nose])
+    a = (points - LANDMARKS[:2].mean(axis=0)) / IOD
+    sheet = a @ np.array([[0.9, 0.05], [-0.04, 1.02]]).T + [0.1, -0.05]
+    assert depth_parallax(a, sheet, every) < 1e-9
+    depth = _TEMPLATE_DEPTH  # a face shaped exactly like the template
+    angle = np.radians(20.0)
+    turned = a.copy()
+    turned[:, 0] = a[:, 0] * np.cos(angle) + depth * np.sin(angle)
+    assert depth_parallax(a, turned, every) == pytest.approx(depth[2] * np.sin(angle), rel=1e-6)
 
 
 def test_tracked_parallax_fails_a_turned_plane_and_passes_a_turning_head() -> None:

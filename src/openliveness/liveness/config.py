@@ -235,6 +235,11 @@ class ParallaxConfig:
     nose_track_window: float = 0.15
     track_fb_max_px: float = 1.0
     ransac_threshold: float = 0.03
+    # A frame's nose deviation is capped at this many times the depth fit's (signals/parallax.py, `depth_parallax`):
+    # a tuning print turned hard held 0.23 through RANSAC's consensus of a few drifting points. Session 17, 960
+    # tuning turns and 480 wrapped cut-outs: prints' highest held deviation 0.226 -> 0.076, no decision moved, and
+    # none at 1.25 or 2 either; the real head's six turns 0.11 to 0.22 (before, 0.11 to 0.32), all passing.
+    depth_fit_cap: float = 1.5
 
 
 @dataclass(frozen=True, slots=True)

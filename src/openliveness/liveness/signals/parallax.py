@@ -14,6 +14,7 @@ from ..types import CaptureFrame, Challenge, MotionPrompt
 from .base import SignalResult, Verdict, ramp
 
 __all__ = [
+    "depth_parallax",
     "excursions",
     "face_points",
     "homography",
@@ -142,6 +143,14 @@ _PLANE_UV = np.array(
 )
 # NOSE: around the nose tip, relative to the detected tip (nostrils, alae, the tip's lower edge).
 _NOSE_UV = np.array([[-0.13, 0.0], [0.13, 0.0], [0.0, -0.12], [-0.1, 0.08], [0.1, 0.08], [0.0, 0.1]])
+# A generic adult face's depth at each point, in eye distances toward the camera from the eyes' plane (the nose tip
+# 2.5 cm in front, the outer cheeks 2 cm behind), row by row with the points above: used only to fit a turn to all
+# the points at once (`depth_parallax`), so a rough shape is enough.
+_LANDMARK_DEPTH = [0.0, 0.0, 0.40, -0.10, -0.10]  # eyes, nose tip, mouth corners
+_PLANE_DEPTH = [-0.10, -0.10, 0.05, 0.05, 0.05, -0.05, -0.05, -0.30, -0.30, -0.35, -0.35]
+_NOSE_DEPTH = [0.30, 0.30, 0.32, 0.25, 0.25, 0.30]
+_TEMPLATE_DEPTH = np.array(_LANDMARK_DEPTH + _PLANE_DEPTH + _NOSE_DEPTH, dtype=np.float64)
+assert len(_PLANE_DEPTH) == len(_PLANE_UV) and len(_NOSE_DEPTH) == len(_NOSE_UV)
 
 
 def face_points(landmarks: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -210,11 +219,20 @@ def track_points(
 
 
 def plane_residual(
-    ref: FloatArray, cur: FloatArray, plane: npt.NDArray[np.intp], nose: npt.NDArray[np.intp], ransac: float
+    ref: FloatArray,
+    cur: FloatArray,
+    plane: npt.NDArray[np.intp],
+    nose: npt.NDArray[np.intp],
+    ransac: float,
+    depth_cap: float = 0.0,
 ) -> tuple[float, FloatArray] | None:
     """Median distance of the `nose` points from where the RANSAC homography of the `plane` points puts them,
     in eye distances (the reference's eyes set the frame; distances are rescaled to `cur`'s eye distance,
-    predicted by the homography), and the homography in image coordinates."""
+    predicted by the homography), and the homography in image coordinates.
+
+    `depth_cap` > 0 caps the distance at that many times what a fit of every point's motion to a turning face
+    explains (`depth_parallax`): RANSAC's consensus can be five points whose homography extrapolates far off at
+    the nose, which on a sheet whose points drift reads like a head's parallax."""
     import cv2
 
     if len(plane) < 6 or len(nose) < 1:
@@ -234,7 +252,21 @@ def plane_residual(
     # Back to image coordinates: x_img = iod * x + mid.
     t = np.array([[iod, 0.0, mid[0]], [0.0, iod, mid[1]], [0.0, 0.0, 1.0]])
     h_img = t @ h @ np.linalg.inv(t)
-    return float(np.median(np.hypot(*(pred - b[nose]).T)) / scale), h_img
+    miss = float(np.median(np.hypot(*(pred - b[nose]).T)) / scale)
+    if depth_cap > 0:
+        miss = min(miss, depth_cap * depth_parallax(a, b, np.concatenate([plane, nose])))
+    return miss, h_img
+
+
+def depth_parallax(a: FloatArray, b: FloatArray, points: npt.NDArray[np.intp]) -> float:
+    """How far the nose tip moved off the face's plane by a least-squares fit of every one of `points` (indices
+    into `a` -> `b`, normalised coordinates): b = A a + t + m * depth, an affine camera seeing a face of
+    `_TEMPLATE_DEPTH` turn, so that |m| is the turn's sine; the reading is |m| times the nose tip's depth. A sheet's
+    points fit with m near 0 however a few of them drift, because all of them take part."""
+    depth = _TEMPLATE_DEPTH[points]
+    design = np.column_stack([a[points], np.ones(len(points)), depth])
+    coef, *_ = np.linalg.lstsq(design, b[points], rcond=None)
+    return float(np.hypot(*coef[3])) * float(_TEMPLATE_DEPTH[_NOSE])
 
 
 def _apply(h: FloatArray, points: FloatArray) -> FloatArray | None:
@@ -296,7 +328,9 @@ def tracked_parallax(
     ref = tracks[0]
     for i in range(1, len(images)):
         live = alive[i]
-        fit = plane_residual(ref, tracks[i], plane[live[plane]], nose[live[nose]], config.ransac_threshold)
+        fit = plane_residual(
+            ref, tracks[i], plane[live[plane]], nose[live[nose]], config.ransac_threshold, config.depth_fit_cap
+        )
         if fit is None:
             continue
         deviations.append(fit[0])

@@ -41,12 +41,20 @@ def _frames(
     additive: float,
     content_schedule: Challenge | None = None,
     seed: int = 0,
+    bright_room: bool = False,
 ) -> Capture:
     """`diffuse`: our screen's light times the albedo; `additive`: a smooth glare of our screen's light added
-    whatever the albedo; `content_schedule`: the displayed content itself is lit by another schedule."""
+    whatever the albedo; `content_schedule`: the displayed content itself is lit by another schedule;
+    `bright_room`: past the face's outline (an ellipse a little wider than the reflection grid's inner part) a
+    wall brighter than the white-lit face, a metre back, which our screen barely lights."""
     rng = np.random.default_rng(seed)
     albedo = _albedo(seed)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    on_face = np.ones((SIZE, SIZE, 1), dtype=bool)
+    if bright_room:
+        eyes = LANDMARKS[:2].mean(axis=0)
+        face = ((xx - eyes[0]) / (0.95 * IOD)) ** 2 + ((yy - eyes[1] - 0.35 * IOD) / (1.15 * IOD)) ** 2 <= 1.0
+        on_face = face[..., None]
     glare = np.exp(-((xx - SIZE / 2) ** 2 + (yy - SIZE / 2) ** 2) / (2 * 80.0**2))[..., None]
     times = np.arange(0.0, challenge.total_ms, 1000.0 / 15)
     ours = screen_colours(challenge, times, 60.0, 30.0)
@@ -57,6 +65,7 @@ def _frames(
         if theirs is not None:
             content = albedo * (0.3 + 0.6 * theirs[i])
         linear = content + diffuse * albedo * ours[i] + additive * glare * ours[i]
+        linear = np.where(on_face, linear, 0.9 + 0.01 * diffuse * ours[i])
         linear = linear * (1.0 + rng.normal(0.0, 0.01, linear.shape))
         image = np.clip(np.clip(linear, 0, 1) ** (1 / 2.2) * 255 + 0.5, 0, 255).astype(np.uint8)
         frames.append(CaptureFrame(image=image, timestamp_ms=float(t), step_index=challenge.step_at(t - 60.0)))
@@ -75,6 +84,16 @@ def test_diffuse_reflection_passes_with_slope_near_one(seed: int) -> None:
     assert result.verdict is Verdict.PASS, result
     assert 0.7 < result.measures["slope"] < 1.4
     assert result.measures["unexplained"] < CONFIG.flash.reflection_unexplained_pass
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_face_before_a_bright_room_is_read_on_the_face(seed: int) -> None:
+    """Where the grid reaches past the face, a bright wall that our screen barely lights makes the outline look
+    like texture the response does not carry; read over the whole grid, it pulled the slope toward additive."""
+    challenge = make_challenge(seed)
+    result = _run(_frames(challenge, diffuse=0.5, additive=0.0, seed=seed, bright_room=True), challenge)
+    assert result.verdict is Verdict.PASS, result
+    assert 0.7 < result.measures["slope"] < 1.4
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -69,7 +69,7 @@ def _inner_face() -> npt.NDArray[np.bool_]:
     h, w = _grid_shape()
     x = _X0 + _STEP * (np.arange(w) + 0.5)
     y = _Y0 + _STEP * (np.arange(h) + 0.5)
-    return np.asarray((x[None, :] / 0.85) ** 2 + ((y[:, None] - 0.35) / 1.0) ** 2 <= 1.0)
+    return np.asarray((x[None, :] / 0.85) ** 2 + (y[:, None] - 0.35) ** 2 <= 1.0)
 
 
 _INNER_FACE = _inner_face()
@@ -232,10 +232,11 @@ def flash_reflection(
                 shares[c].append(float(d[ok].sum() / white[..., c][ok].sum()))
     num = den = level_sum = 0.0
     energy = 0.0
+    face_white = np.where(_INNER_FACE[..., None], white, np.nan)
     for c, responses in per_channel.items():
         if not responses:
             continue
-        slope, texture_energy = reflection_slope(np.where(_INNER_FACE, white[..., c], np.nan), responses, sigma)
+        slope, texture_energy = reflection_slope(face_white[..., c], responses, sigma)
         if not np.isfinite(slope):
             continue
         weight = texture_energy * len(responses)

@@ -11,6 +11,7 @@ from PIL import Image
 
 from openliveness.domain import LivenessOperationMode
 from openliveness.liveness import PALETTE, Capture, CaptureFrame, Challenge, FlashStep, MotionPrompt
+from openliveness.liveness.challenge import MOTION_MS
 from openliveness.liveness.signals import screen_colours
 from openliveness.liveness.tracking import Keyframe
 from openliveness.vision import DetectedFace, FaceAnalyzer, FaceBox, FaceLandmarks, Point
@@ -120,7 +121,7 @@ def make_challenge(seed: int, mode: LivenessOperationMode = LivenessOperationMod
         steps=steps,
         lead_in_ms=700,
         motion=list(MotionPrompt)[int(rng.integers(3))] if active else None,
-        motion_ms=1800 if active else 0,
+        motion_ms=MOTION_MS if active else 0,
     )
 
 

@@ -15,7 +15,7 @@ from openliveness.liveness import Capture, CaptureFrame, Challenge
 from openliveness.liveness.engine import LivenessEngine
 from openliveness.liveness.signals.parallax import reference_frame
 from openliveness.liveness.tracking import track_faces
-from openliveness.simulate import Conditions, build_head, random_challenge, simulate_capture
+from openliveness.simulate import Conditions, build_head, random_challenge, simulate_capture, simulator
 
 from .synth import Scene, make_challenge, render_capture
 
@@ -190,3 +190,27 @@ def test_reference_keyframes_are_detected_at_full_resolution(engine: LivenessEng
     assert {k.index for k in track.keyframes if k.full_resolution} == {before, after}
     assert len(motion) == engine.config.tracking.motion_keyframes
     assert sum(not k.full_resolution for k in motion) >= len(motion) - 2
+
+
+def test_the_motion_phase_leaves_the_slowest_turn_time_to_hold(
+    engine: LivenessEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person who starts turning as late and turns as slowly as the simulator's user ever does still holds the
+    turned pose for parallax's held span before the capture ends. With the motion phase cut to 1.8 s (its length
+    before session 18) the same turn is still under way at the end, and the nose holds less of its deviation."""
+    monkeypatch.setattr(simulator, "REACTION_MS", (simulator.REACTION_MS[1],) * 2)
+    monkeypatch.setattr(simulator, "TURN_MS", (simulator.TURN_MS[1],) * 2)
+    head = build_head(data.astronaut(), engine.analyzer)
+    challenge = random_challenge(np.random.default_rng(21), LivenessOperationMode.PASSIVE_ACTIVE)
+    hold = challenge.motion_ms - simulator.REACTION_MS[1] - simulator.TURN_MS[1]
+    assert hold >= engine.config.parallax.sustain_ms
+    deviation = {}
+    for length in (challenge.motion_ms, 1800):
+        timed = dataclasses.replace(challenge, motion_ms=length)
+        capture = simulate_capture(head, timed, "bona_fide", conditions=Conditions(), rng=21).to_capture()
+        result, signals = engine.evaluate_detailed(timed, capture)
+        deviation[length] = signals["parallax"].measures["deviation"]
+        if length == challenge.motion_ms:
+            assert result.decision is REAL, result
+    # (this seed: 0.172 against 0.205)
+    assert deviation[1800] < 0.9 * deviation[challenge.motion_ms], deviation

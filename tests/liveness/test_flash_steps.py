@@ -39,8 +39,8 @@ def sim_head(analyzer: FaceAnalyzer) -> HeadModel:
 
 def test_a_live_face_lit_by_a_partly_different_sequence_is_refused(engine: LivenessEngine, sim_head: HeadModel) -> None:
     # Seed 3, PassiveActive, typical conditions: the capture our challenge was rendered for is realface; judged
-    # against a challenge that differs in one or two steps' colours, the partial R^2 stays 0.83 to 0.89 and the
-    # engine without the per-step check accepted both.
+    # against a challenge that differs in one step's colour, the partial R^2 stays at 0.90 (0.83 to 0.89 with the
+    # 1.8 s motion phase's capture, one or two steps), which the timing fit alone passes.
     rng = np.random.default_rng(3)
     lit_by = random_challenge(rng, LivenessOperationMode.PASSIVE_ACTIVE)
     capture = simulate_capture(sim_head, lit_by, "bona_fide", conditions=Conditions(), rng=rng).to_capture()
@@ -54,9 +54,14 @@ def test_a_live_face_lit_by_a_partly_different_sequence_is_refused(engine: Liven
         result, signals = engine.evaluate_detailed(ours, capture)
         timing = signals["flash_timing"]
         assert result.decision.value != "realface", count
-        assert timing.measures["steps_disagreeing"] >= count
+        # Each recoloured step disagrees, or is left unchecked (nearer another colour, still near its own).
+        assert timing.measures["steps_disagreeing"] + timing.measures["steps_ambiguous"] >= count
         assert timing.verdict.value != "pass"
-    assert "flash_steps_mismatch" in timing.reasons
+        if count == 1:
+            # Blue shown, magenta claimed: at 0.81 of magenta on this warm skin, but at 1.0 of blue (session 18:
+            # the one-misread excuse accepted it before it asked that no other colour read that cleanly).
+            assert timing.measures["steps_other_cosine"] >= engine.config.flash.step_excused_max_other_cosine
+            assert "flash_steps_weak" in timing.reasons
 
 
 def _observed(colours: np.ndarray, gains: np.ndarray, rng: np.random.Generator) -> np.ndarray:

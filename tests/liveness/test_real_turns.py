@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from openliveness.liveness.challenge import MOTION_MS
 from openliveness.liveness.config import ParallaxConfig
 from openliveness.liveness.signals import Verdict
 from openliveness.liveness.signals.parallax import tracked_parallax
@@ -20,7 +21,8 @@ cv2 = pytest.importorskip("cv2")
 
 Image = npt.NDArray[np.uint8]
 FPS = 12  # the protocol's targetFps
-SPAN_S = 1.5  # a motion phase's frames from the reference on (1.8 s, less the 300 ms settle)
+# A motion phase's frames from the reference on (the phase less the settle before the reference).
+SPAN_S = (MOTION_MS - ParallaxConfig().reference_settle_ms) / 1000.0
 # Seconds into the video where the person, facing the camera, starts a turn; the side the nose ends up on.
 # At 2.8 s the nose points to image +x (the user's left on an unmirrored camera), at 8.2 s to image -x.
 TURNS = [(1.4, MotionPrompt.TURN_LEFT), (6.8, MotionPrompt.TURN_RIGHT)]

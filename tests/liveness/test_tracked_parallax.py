@@ -195,3 +195,27 @@ def test_sustained_keeps_a_held_level_and_drops_a_short_glitch() -> None:
     assert sustained(glitch, times, 250.0) < CONFIG.fail_deviation
     # Frames spanning less than the stretch: the smallest value, not the largest.
     assert sustained([0.2, 0.05], [0.0, 100.0], 250.0) == pytest.approx(0.05)
+
+
+def _nose_lost_from(frames: list[np.ndarray], first: int) -> list[np.ndarray]:
+    """The frames with the nose's texture gone (flat grey, as a small face's nose in a bright room) from `first` on:
+    its points can no longer be followed."""
+    out = [f.copy() for f in frames]
+    for frame in out[first:]:
+        cv2.circle(frame, tuple(int(v) for v in LANDMARKS[2]), int(0.35 * IOD), (128, 128, 128), -1)
+    return out
+
+
+def test_a_turn_whose_nose_is_lost_early_is_not_refused_as_planar() -> None:
+    """A head turning whose nose points are lost half way into the turn: what was followed reads low (0.045), but
+    the turn's end, where the nose holds its deviation, was never seen. Not a plane's reading: uncertain. A plane's
+    turn followed to the end still refuses."""
+    lost = _parallax(_nose_lost_from(_frames(depth=0.55), 10), MotionPrompt.TURN_LEFT)
+    assert lost.measures["yaw_change"] >= CONFIG.min_yaw_change
+    assert lost.measures["deviation"] < CONFIG.fail_deviation
+    assert lost.measures["untracked_ms"] > CONFIG.sustain_ms
+    assert lost.verdict is Verdict.INCONCLUSIVE, lost
+    assert lost.reasons == ("parallax_untracked",)
+    plane = _parallax(_frames(depth=0.0), MotionPrompt.TURN_LEFT)
+    assert plane.measures["untracked_ms"] == 0.0
+    assert plane.verdict is Verdict.FAIL

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from openliveness.domain import LivenessOperationMode
 from openliveness.liveness.types import RGB, Challenge, FlashStep, MotionPrompt
 
-__all__ = ["ISSUED_PROMPTS", "PALETTE", "every_channel_changes", "new_challenge"]
+__all__ = ["ISSUED_PROMPTS", "MOTION_MS", "PALETTE", "every_channel_changes", "new_challenge"]
 
 # Saturated colours far apart in chroma, so each step's reflection differs from its neighbours' in every channel
 # pair; no black (it lights nothing) and white only as the neutral lead-in.
@@ -28,6 +28,12 @@ PALETTE: tuple[RGB, ...] = (
 # to 0.115, prints 0.024 to 0.066) and the decision fell back on flash shape, which a curved print can pass.
 # A turn's parallax separates them with margin (docs/liveness-engine.md).
 ISSUED_PROMPTS: tuple[MotionPrompt, ...] = (MotionPrompt.TURN_LEFT, MotionPrompt.TURN_RIGHT)
+
+# How long the motion prompt's phase lasts: time to react (people start 0.25 to 0.6 s after the prompt), to turn
+# (0.7 to 1.1 s) and then to hold the turned pose for parallax's held span (`ParallaxConfig.sustain_ms`, 250 ms)
+# with half a second to spare. Session 18: at 1.8 s a slow turn was still under way when the capture ended, and
+# its nose held less than the turn gives (docs/liveness-engine.md, "The motion phase's length").
+MOTION_MS = 2400
 
 _rng = secrets.SystemRandom()
 _MIN_STEPS_PER_CHANNEL_STATE = 2
@@ -49,7 +55,7 @@ def new_challenge(
     steps: int = 7,
     step_ms: tuple[int, int] = (280, 480),
     lead_in_ms: int = 700,
-    motion_ms: int = 1800,
+    motion_ms: int = MOTION_MS,
 ) -> Challenge:
     """A challenge drawn from the OS's CSPRNG: colours never repeat back to back, durations vary per step,
     so neither the order nor the timing of the light can be known before the attempt starts. (`rng` is only

@@ -103,6 +103,11 @@ class FlashConfig:
     # than 3 agreeing steps with one disagreeing.
     steps_agreeing_to_excuse_one: int = 6
     step_excused_min_cosine: float = 0.8
+    # ...and only when it reads no other palette colour within this cosine. On warm skin a channel-sharing neighbour
+    # reads within 0.8 of the colour claimed (a blue step claimed as magenta: 0.80 and 0.81, session 18), yet at
+    # 0.999 of the blue that lit it; lit steps read their own colour at 0.976 or more in 95 % of tuning heads' steps
+    # (3,358), and the one genuine step this excuse spared there read another colour at 0.931 at most.
+    step_excused_max_other_cosine: float = 0.97
     # Face response over background response: a real face near the screen is lit far more than the room.
     min_face_background_ratio: float = 1.5
     # Response beside the head at eye level (the smaller side) over the face's: tuning heads -1.1 to 0.35 (a

@@ -48,6 +48,10 @@ F32 = NDArray[np.float32]
 
 #: Cheek-to-cheek width of an adult face: `Conditions.face_size` is this width over the frame width.
 FACE_WIDTH_CM = 14.0
+# The person's answer to a motion prompt: they start this long after it appears (ms), then take this long to
+# turn (or move closer) and hold the pose until the capture ends.
+REACTION_MS = (250.0, 600.0)
+TURN_MS = (700.0, 1100.0)
 
 
 class Species(str, Enum):
@@ -237,8 +241,8 @@ def _motion(
     ty = rest.ty + _smooth(rng, ts, jitter_cm, (0.1, 0.8))
     distance = rest.distance + _smooth(rng, ts, jitter_cm, (0.1, 0.6))
     if prompt is not None:
-        start = prompt_at_ms + float(rng.uniform(250.0, 600.0))
-        ease = _ease(t, start, float(rng.uniform(700.0, 1100.0)))
+        start = prompt_at_ms + float(rng.uniform(*REACTION_MS))
+        ease = _ease(t, start, float(rng.uniform(*TURN_MS)))
         if prompt is MotionPrompt.MOVE_CLOSER:
             distance = distance * (1.0 - (1.0 - float(rng.uniform(*closer))) * ease)
             pitch = pitch + ease * float(rng.uniform(-4.0, 4.0)) * rad

@@ -41,6 +41,9 @@ class StepAgreement:
     agreeing: int  # steps whose chroma is closest to their own colour and within the cosine
     min_cosine: float  # lowest cosine to the step's own colour
     ambiguous: int = 0  # steps nearer another colour but still within `step_ambiguous_cosine` of their own
+    # The highest cosine to another palette colour of a disagreeing step (NaN when none disagrees): a step that
+    # reads another colour as cleanly as lit steps read their own was lit by that colour, not misread.
+    other_cosine: float = float("nan")
 
 
 def step_agreement(
@@ -56,6 +59,7 @@ def step_agreement(
     start = float(challenge.lead_in_ms)
     steps = agreeing = ambiguous = 0
     cosines: list[float] = []
+    other_cosine = float("nan")
     for index, step in enumerate(challenge.steps):
         end = start + step.duration_ms
         t = times_ms - offset_ms
@@ -86,5 +90,7 @@ def step_agreement(
         elif cos[own] >= config.step_ambiguous_cosine:
             ambiguous += 1
             continue
+        else:
+            other_cosine = float(np.fmax(other_cosine, np.max(np.delete(cos, own))))
         steps += 1
-    return StepAgreement(steps, agreeing, min(cosines) if cosines else float("nan"), ambiguous)
+    return StepAgreement(steps, agreeing, min(cosines) if cosines else float("nan"), ambiguous, other_cosine)

@@ -64,6 +64,8 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
         steps_min_cosine=steps.min_cosine,
         steps_ambiguous=float(steps.ambiguous),
     )
+    if np.isfinite(steps.other_cosine):
+        measures["steps_other_cosine"] = steps.other_cosine
 
     background = series.region(BACKGROUND)[window]
     bg_fit = fit_schedule(background, times, screen_colours(challenge, times, offset, config.exposure_ms))
@@ -118,11 +120,13 @@ def flash_timing(challenge: Challenge, series: RegionSeries, config: FlashConfig
 
 
 def _one_misread(steps: StepAgreement, disagreeing: int, config: FlashConfig) -> bool:
-    """A single disagreeing step, still near its own colour, beside enough agreeing ones: a misread, excused."""
+    """A single disagreeing step, still near its own colour, beside enough agreeing ones: a misread, excused, unless
+    it reads another colour as cleanly as lit steps read their own (then that colour lit it)."""
     return (
         disagreeing == 1
         and steps.agreeing >= config.steps_agreeing_to_excuse_one
         and steps.min_cosine >= config.step_excused_min_cosine
+        and not steps.other_cosine >= config.step_excused_max_other_cosine
     )
 
 

@@ -348,6 +348,9 @@ def tracked_parallax(
         "tracked": float(alive[-1].sum()),
         "tracked_frames": float(len(deviations)),
     }
+    if deviation_times:
+        # How long before the capture's end the nose was last followed (its points lost, or too few of the plane's).
+        measures["untracked_ms"] = float(times_ms[-1]) - deviation_times[-1]
     if len(deviations) < 2 or len(motion_rows) < 2:
         return SignalResult("parallax", Verdict.INCONCLUSIVE, 0.0, ("parallax_untracked",), measures)
     rows = [tracks[0, :5], *motion_rows]
@@ -401,6 +404,11 @@ def _verdict(
     if not moved:
         return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("motion_not_performed",), measures)
     if deviation < low:
+        if measures.get("untracked_ms", 0.0) > config.sustain_ms:
+            # The nose was lost before the turn's end, where a head's nose holds its deviation: a low reading of the
+            # part that was followed is no evidence of a plane (session 18: small faces whose nose points were lost
+            # mid-turn, at 0.13 to 0.19 and rising).
+            return SignalResult("parallax", Verdict.INCONCLUSIVE, score, ("parallax_untracked",), measures)
         return SignalResult("parallax", Verdict.FAIL, score, ("parallax_planar",), measures)
     if not right_way:
         reason = "motion_too_small" if dominant else "motion_wrong_direction"

@@ -111,3 +111,22 @@ def test_similarity_recovers_a_rotation_scale_and_shift_and_never_reflects() -> 
     # A mirrored face is fitted by a rotation and a scale, not a reflection (and not exactly).
     mirrored = similarity(CANONICAL_LANDMARKS, CANONICAL_LANDMARKS * [-1.0, 1.0])
     assert np.linalg.det(mirrored[:, :2]) >= 0
+
+
+def test_the_background_is_read_on_the_same_corners_in_every_frame() -> None:
+    """The head sways near the right top corner: clear of it in some frames, reaching it in others. Averaging
+    whichever corners are clear in each frame switched the background between one corner's colour and two
+    corners' mean, a step the flash timing fit could take for a response to the screen (two report captures were
+    refused as attacks that way). The background must be the corner clear in every frame, at its steady light."""
+    image = np.full((*SIZE, 3), 0.35)
+    image[:, : SIZE[1] // 2] = [0.1, 0.3, 0.6]  # a blue wall on the left, a warm one on the right
+    image[:, SIZE[1] // 2 :] = [0.6, 0.35, 0.2]
+    frames, landmarks = [], []
+    for i in range(12):
+        frames.append(_frame(image, np.ones(3), 40.0 * i))
+        landmarks.append(LANDMARKS + np.array([12.0 if i % 3 == 0 else 0.0, 0.0]))  # every third frame nearer
+    series = measure_regions(frames, np.asarray(landmarks))
+    background = series.region("background")
+    assert np.all(np.isfinite(background))
+    np.testing.assert_allclose(background, np.broadcast_to(background[1], background.shape), rtol=1e-6)
+    np.testing.assert_allclose(background[0], [0.1, 0.3, 0.6], rtol=0.05)  # the left corner's light alone

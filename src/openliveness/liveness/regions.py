@@ -75,6 +75,7 @@ BACKGROUND = "background"
 _LINEAR_LUT = ((np.arange(256, dtype=np.float64) / 255.0) ** 2.2).astype(np.float32)
 _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float64)
 _BACKGROUND_FRACTION = 0.18
+_CORNERS = ("left", "right")
 # A pixel at or above this in some channel is taken as saturated (JPEG rings a little below 255).
 _SATURATED = 250
 # Regions whose worst frames saturate more of their pixels than this are measured on their darker pixels only,
@@ -138,6 +139,7 @@ def measure_regions(
     skin_idx = [names.index(k) for k in SKIN]
     edge_idx = {names.index(k) for side in EDGES for k in side}
     patches: list[list[npt.NDArray[np.uint8] | None]] = [[None] * len(names) for _ in range(n)]
+    corners = np.full((n, len(_CORNERS), 3), np.nan, dtype=np.float64)
     saturated = np.zeros((n, len(names), 3), dtype=np.float64)
     for i, frame in enumerate(frames):
         image = frame.image
@@ -175,7 +177,7 @@ def measure_regions(
         if skin_count:
             luma[i] = float(skin_sum @ _LUMA_WEIGHTS) / skin_count
             clipped[i] = skin_clipped / skin_count
-        linear[i, -1] = _background(image, pts, scale)
+        corners[i] = _background_corners(image, pts, scale)
     for r in range(len(names)):
         # Per channel, the worst measured frames but one in ten (auto-exposure overshoots for a frame or two at the
         # start); frames where the region was not measured (untracked, off the frame, after `until_ms`) do not
@@ -187,6 +189,7 @@ def measure_regions(
         for c in np.flatnonzero(worst > _SATURATION_TOLERATED):
             keep = max(1.0 - float(worst[c]) - _RANK_MARGIN, _MIN_KEPT)
             linear[:, r, c] = _unsaturated_means([p[r] for p in patches], int(c), keep)
+    linear[:, -1] = _background(corners)
     times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
     return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=clipped)
 
@@ -213,20 +216,36 @@ def _unsaturated_means(patches: Sequence[npt.NDArray[np.uint8] | None], channel:
     return out
 
 
-def _background(image: npt.NDArray[np.uint8], pts: FloatArray, iod: float) -> FloatArray:
-    """The top corners of the frame that stay clear of the head (hair and shoulders included)."""
+def _background_corners(image: npt.NDArray[np.uint8], pts: FloatArray, iod: float) -> FloatArray:
+    """Each top corner's mean linear RGB (`_CORNERS` order), NaN for a corner the head (hair and shoulders
+    included) may reach in this frame."""
     h, w = image.shape[:2]
     cw, ch = max(2, round(w * _BACKGROUND_FRACTION)), max(2, round(h * _BACKGROUND_FRACTION))
     cx = float(pts[:2, 0].mean())
     head_x0, head_x1 = cx - 1.6 * iod, cx + 1.6 * iod
     head_y0 = float(pts[:2, 1].mean()) - 1.8 * iod
-    sums = []
-    for x0 in (0, w - cw):
+    out = np.full((len(_CORNERS), 3), np.nan, dtype=np.float64)
+    for k, corner in enumerate(_CORNERS):
+        x0 = 0 if corner == "left" else w - cw
         x1 = x0 + cw
-        overlaps_x = x1 > head_x0 and x0 < head_x1
-        if overlaps_x and ch > head_y0:
+        if x1 > head_x0 and x0 < head_x1 and ch > head_y0:
             continue
-        sums.append(cv2.mean(cv2.LUT(image[0:ch:2, x0:x1:2], _LINEAR_LUT))[:3])
-    if not sums:
-        return np.full(3, np.nan)
-    return np.asarray(np.mean(sums, axis=0), dtype=np.float64)
+        out[k] = cv2.mean(cv2.LUT(image[0:ch:2, x0:x1:2], _LINEAR_LUT))[:3]
+    return out
+
+
+def _background(corners: FloatArray) -> FloatArray:
+    """The background's light per frame, from the same corners in every frame: those clear of the head in every
+    frame that measured one, else the one clear in the most frames (NaN where it was not). A head moving near a
+    corner would otherwise switch the average between one corner and two from frame to frame, a step in the
+    background's colour that can follow the schedule by chance (session 19: two report captures' backgrounds
+    "responded" like their faces that way and were refused as attacks)."""
+    clear = np.all(np.isfinite(corners), axis=2)  # (frames, corners)
+    measured = clear.any(axis=1)
+    if not measured.any():
+        return np.full((len(corners), 3), np.nan)
+    always = clear[measured].all(axis=0)
+    chosen = always if always.any() else np.arange(len(_CORNERS)) == int(np.argmax(clear.sum(axis=0)))
+    out = corners[:, chosen].mean(axis=1)
+    out[~clear[:, chosen].all(axis=1)] = np.nan
+    return np.asarray(out, dtype=np.float64)

@@ -261,10 +261,10 @@ def main() -> None:
             assert seed < 10_000_000
             jobs.append((i, species, seed, str(cache / f"{species}_{i:04d}_{seed}_v2.pkl"), options))
     faces = tuple(f for f in args.faces.split(",") if f)
-    unknown = sorted(set(faces) - {f[0] for f in tuning_faces()} - set(ON_REQUEST_FACES))
+    known = [f[0] for f in tuning_faces()] + list(ON_REQUEST_FACES)
+    unknown = sorted(set(faces) - set(known))
     if unknown:
         # Checked here: raised in the pool's initializer, it would surface as a BrokenProcessPool.
-        known = [f[0] for f in tuning_faces()] + list(ON_REQUEST_FACES)
         raise SystemExit(f"unknown tuning faces {unknown}; choose from {known}")
     started = time.monotonic()
     todo = [j for j in jobs if not Path(j[3]).exists()]

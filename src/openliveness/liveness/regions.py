@@ -75,7 +75,7 @@ BACKGROUND = "background"
 _LINEAR_LUT = ((np.arange(256, dtype=np.float64) / 255.0) ** 2.2).astype(np.float32)
 _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float64)
 _BACKGROUND_FRACTION = 0.18
-_CORNERS = ("left", "right")
+_CORNERS = 2  # the frame's top left and top right
 # A pixel at or above this in some channel is taken as saturated (JPEG rings a little below 255).
 _SATURATED = 250
 # Regions whose worst frames saturate more of their pixels than this are measured on their darker pixels only,
@@ -139,7 +139,7 @@ def measure_regions(
     skin_idx = [names.index(k) for k in SKIN]
     edge_idx = {names.index(k) for side in EDGES for k in side}
     patches: list[list[npt.NDArray[np.uint8] | None]] = [[None] * len(names) for _ in range(n)]
-    corners = np.full((n, len(_CORNERS), 3), np.nan, dtype=np.float64)
+    corners = np.full((n, _CORNERS, 3), np.nan, dtype=np.float64)
     saturated = np.zeros((n, len(names), 3), dtype=np.float64)
     for i, frame in enumerate(frames):
         image = frame.image
@@ -217,16 +217,15 @@ def _unsaturated_means(patches: Sequence[npt.NDArray[np.uint8] | None], channel:
 
 
 def _background_corners(image: npt.NDArray[np.uint8], pts: FloatArray, iod: float) -> FloatArray:
-    """Each top corner's mean linear RGB (`_CORNERS` order), NaN for a corner the head (hair and shoulders
+    """Each top corner's mean linear RGB (left, right), NaN for a corner the head (hair and shoulders
     included) may reach in this frame."""
     h, w = image.shape[:2]
     cw, ch = max(2, round(w * _BACKGROUND_FRACTION)), max(2, round(h * _BACKGROUND_FRACTION))
     cx = float(pts[:2, 0].mean())
     head_x0, head_x1 = cx - 1.6 * iod, cx + 1.6 * iod
     head_y0 = float(pts[:2, 1].mean()) - 1.8 * iod
-    out = np.full((len(_CORNERS), 3), np.nan, dtype=np.float64)
-    for k, corner in enumerate(_CORNERS):
-        x0 = 0 if corner == "left" else w - cw
+    out = np.full((_CORNERS, 3), np.nan, dtype=np.float64)
+    for k, x0 in enumerate((0, w - cw)):
         x1 = x0 + cw
         if x1 > head_x0 and x0 < head_x1 and ch > head_y0:
             continue
@@ -245,7 +244,7 @@ def _background(corners: FloatArray) -> FloatArray:
     if not measured.any():
         return np.full((len(corners), 3), np.nan)
     always = clear[measured].all(axis=0)
-    chosen = always if always.any() else np.arange(len(_CORNERS)) == int(np.argmax(clear.sum(axis=0)))
+    chosen = always if always.any() else np.arange(_CORNERS) == int(np.argmax(clear.sum(axis=0)))
     out = corners[:, chosen].mean(axis=1)
     out[~clear[:, chosen].all(axis=1)] = np.nan
     return np.asarray(out, dtype=np.float64)

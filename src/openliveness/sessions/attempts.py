@@ -36,6 +36,7 @@ from openliveness.liveness import Capture, CaptureFrame, Challenge, new_challeng
 from openliveness.liveness.engine_api import LivenessEvaluator
 from openliveness.liveness.types import MIN_JPEG_QUALITY
 from openliveness.metrics import ATTEMPTS, DECISIONS
+from openliveness.sessions.guidance import HINT_MESSAGES, guidance_hint
 from openliveness.sessions.limits import RateLimiter
 from openliveness.sessions.recording import CaptureRecorder
 from openliveness.sessions.service import SessionService
@@ -102,19 +103,6 @@ class DetectOutcome:
     client_body: dict[str, Any] | None  # None: answer 204 (the session keeps results from the client)
 
 
-_HINTS = {
-    "no_face": "No face found. Look at the camera.",
-    "multiple_faces": "Only one person may be in view.",
-    "too_dark": "It is too dark. Face a light source or raise the screen brightness.",
-    "too_bright": "It is too bright. Move away from direct light.",
-    "move_closer": "Move closer to the camera.",
-    "move_back": "Move back a little.",
-    "center": "Center your face in the oval.",
-    "hold_still": "Hold still.",
-    "ok": "Good. Hold still.",
-}
-
-
 class AttemptService:
     """Session rules (attempt count, expiry, ownership) stay with `SessionService`; this adds the challenge,
     the engine and verification around them."""
@@ -177,14 +165,13 @@ class AttemptService:
 
     def _guidance(self, data: bytes) -> Guidance:
         image = decode_image(data, GUIDANCE_LIMITS)
-        grey = image.mean(axis=2)
         faces = self._analyzer.detect(image)
         box = None
         if faces:
             b = max(faces, key=lambda f: f.box.area).box
             box = {"top": b.top, "left": b.left, "width": b.width, "height": b.height}
-        hint = _hint(grey, faces_found=len(faces), box=box)
-        return Guidance(hint=hint, message=_HINTS[hint], face_rectangle=box)
+        hint = guidance_hint(image, faces_found=len(faces), box=box)
+        return Guidance(hint=hint, message=HINT_MESSAGES[hint], face_rectangle=box)
 
     async def detect(self, kind: SessionKind, session: SessionRecord, request: DetectRequest) -> DetectOutcome:
         attempt = await self._sessions.open_attempt(session, request.attempt_id)
@@ -330,37 +317,6 @@ def _decode_frame(index: int, part: FramePart) -> np.ndarray:
         return decode_image(part.data, FRAME_LIMITS)
     except OpenLivenessError as exc:  # InvalidImage or InvalidImageSize: say which frame
         raise InvalidImage(f"Frame {index} is not a usable image: {exc.message}") from None
-
-
-def _hint(grey: np.ndarray, *, faces_found: int, box: dict[str, int] | None) -> str:
-    mean = float(grey.mean())
-    if mean < 45:
-        return "too_dark"
-    if mean > 215 or float((grey >= 250).mean()) > 0.3:
-        return "too_bright"
-    if faces_found == 0 or box is None:
-        return "no_face"
-    if faces_found > 1:
-        return "multiple_faces"
-    height, width = grey.shape
-    share = box["width"] / width
-    if share < 0.22:
-        return "move_closer"
-    if share > 0.65:
-        return "move_back"
-    cx = (box["left"] + box["width"] / 2) / width - 0.5
-    cy = (box["top"] + box["height"] / 2) / height - 0.5
-    if abs(cx) > 0.15 or abs(cy) > 0.18:
-        return "center"
-    face = grey[max(0, box["top"]) : box["top"] + box["height"], max(0, box["left"]) : box["left"] + box["width"]]
-    if face.size and _sharpness(face) < 8.0:
-        return "hold_still"
-    return "ok"
-
-
-def _sharpness(grey: np.ndarray) -> float:
-    lap = grey[1:-1, 1:-1] * 4 - grey[:-2, 1:-1] - grey[2:, 1:-1] - grey[1:-1, :-2] - grey[1:-1, 2:]
-    return float(lap.var()) if lap.size else 0.0
 
 
 def payload_digest(metadata: bytes, frames: Sequence[bytes]) -> str:

@@ -19,11 +19,12 @@ HINT_MESSAGES = {
     "ok": "Good. Hold still.",
 }
 
+# Mean value (channels averaged) under which the frame, or the middle of the face's box, is too dark: the engine
+# refuses skin under 35 as `too_dark`, and the preview is lit less than the capture's white screen, so this warns a
+# little above it.
+_TOO_DARK = 45.0
 # The face is judged on the middle of its box (the detector's box reaches the hair and the room at its corners).
 _INNER = 0.6
-# Mean luma of the face's middle under which its skin is too dark to read (the engine refuses skin under 35 as
-# `too_dark`; the preview is lit less than the capture's white screen, so this warns a little above it).
-_FACE_TOO_DARK = 45.0
 # Share of the face's middle clipped in some channel above which it is too bright. The camera meters the whole
 # frame: in a dim room a face lit by the screen is exposed far past its skin and clips. Flash shape reads skin with
 # more than half of it clipped as doubtful (`FlashConfig.shape_refusal_max_clipped`), and the preview's clipping only
@@ -37,7 +38,7 @@ def guidance_hint(image: npt.NDArray[np.uint8], *, faces_found: int, box: dict[s
     position and light, then its sharpness."""
     grey = image.mean(axis=2)
     mean = float(grey.mean())
-    if mean < 45:
+    if mean < _TOO_DARK:
         return "too_dark"
     if mean > 215 or float((grey >= _CLIPPED_LEVEL).mean()) > 0.3:
         return "too_bright"
@@ -57,7 +58,7 @@ def guidance_hint(image: npt.NDArray[np.uint8], *, faces_found: int, box: dict[s
         return "center"
     middle = _middle(image, box)
     if middle.size:
-        if float(middle.mean()) < _FACE_TOO_DARK:
+        if float(middle.mean()) < _TOO_DARK:
             return "too_dark"
         if float((middle.max(axis=2) >= _CLIPPED_LEVEL).mean()) > _FACE_CLIPPED:
             return "too_bright"

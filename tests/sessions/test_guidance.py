@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from openliveness.sessions.guidance import HINT_MESSAGES, guidance_hint
+from openliveness.sessions.guidance import HINT_MESSAGES, guidance_hint, main_face_box
 from openliveness.vision import FaceAnalyzer
 
 
@@ -21,11 +21,7 @@ def _framed_astronaut() -> np.ndarray:
 
 def _hint(analyzer: FaceAnalyzer, image: np.ndarray) -> str:
     faces = analyzer.detect(image)
-    box = None
-    if faces:
-        b = max(faces, key=lambda f: f.box.area).box
-        box = {"top": b.top, "left": b.left, "width": b.width, "height": b.height}
-    return guidance_hint(image, faces_found=len(faces), box=box)
+    return guidance_hint(image, faces_found=len(faces), box=main_face_box(faces))
 
 
 def _face_mask(image: np.ndarray, analyzer: FaceAnalyzer) -> np.ndarray:

@@ -36,7 +36,7 @@ from openliveness.liveness import Capture, CaptureFrame, Challenge, new_challeng
 from openliveness.liveness.engine_api import LivenessEvaluator
 from openliveness.liveness.types import MIN_JPEG_QUALITY
 from openliveness.metrics import ATTEMPTS, DECISIONS
-from openliveness.sessions.guidance import HINT_MESSAGES, guidance_hint
+from openliveness.sessions.guidance import HINT_MESSAGES, guidance_hint, main_face_box
 from openliveness.sessions.limits import RateLimiter
 from openliveness.sessions.recording import CaptureRecorder
 from openliveness.sessions.service import SessionService
@@ -166,10 +166,7 @@ class AttemptService:
     def _guidance(self, data: bytes) -> Guidance:
         image = decode_image(data, GUIDANCE_LIMITS)
         faces = self._analyzer.detect(image)
-        box = None
-        if faces:
-            b = max(faces, key=lambda f: f.box.area).box
-            box = {"top": b.top, "left": b.left, "width": b.width, "height": b.height}
+        box = main_face_box(faces)
         hint = guidance_hint(image, faces_found=len(faces), box=box)
         return Guidance(hint=hint, message=HINT_MESSAGES[hint], face_rectangle=box)
 

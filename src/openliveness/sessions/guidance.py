@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["HINT_MESSAGES", "guidance_hint"]
+from openliveness.vision import DetectedFace
+
+__all__ = ["HINT_MESSAGES", "guidance_hint", "main_face_box"]
 
 HINT_MESSAGES = {
     "no_face": "No face found. Look at the camera.",
@@ -66,6 +70,14 @@ def guidance_hint(image: npt.NDArray[np.uint8], *, faces_found: int, box: dict[s
     if face.size and _sharpness(face) < 8.0:
         return "hold_still"
     return "ok"
+
+
+def main_face_box(faces: Sequence[DetectedFace]) -> dict[str, int] | None:
+    """The largest detected face's box, as the guidance answer gives it (None without a face)."""
+    if not faces:
+        return None
+    b = max(faces, key=lambda f: f.box.area).box
+    return {"top": b.top, "left": b.left, "width": b.width, "height": b.height}
 
 
 def _middle(image: npt.NDArray[np.uint8], box: dict[str, int]) -> npt.NDArray[np.uint8]:

@@ -44,6 +44,14 @@ class TrackingConfig:
     register_max_side: int = 128
     register_min_peak: float = 0.3
     register_max_shift: float = 0.3
+    # Before that, the flash phase's keyframes are placed by aligning each to the first (tracking.py,
+    # `align_keyframes`: OpenCV's ECC, affine, on the same square downscaled to `register_max_side`), and the
+    # detections, mapped into the first keyframe by those alignments, are averaged: one set of landmarks carried to
+    # every keyframe. A keyframe whose alignment correlates under `align_min_correlation`, or whose detection
+    # lies over `align_max_disagreement` eye distances from the others' mapped average, keeps its detection.
+    align_keyframes: bool = True
+    align_min_correlation: float = 0.8
+    align_max_disagreement: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)

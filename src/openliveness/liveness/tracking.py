@@ -3,7 +3,7 @@ each frame's measured shift (flash phase) or interpolated (motion phase)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -15,9 +15,18 @@ from PIL import Image
 from openliveness.vision import DetectedFace, FaceAnalyzer, FaceBox, FaceLandmarks, Point
 
 from .config import TrackingConfig
+from .regions import similarity
 from .types import CaptureFrame, Challenge
 
-__all__ = ["FaceTrack", "Keyframe", "choose_keyframes", "register_to_keyframes", "registered", "track_faces"]
+__all__ = [
+    "FaceTrack",
+    "Keyframe",
+    "align_keyframes",
+    "choose_keyframes",
+    "register_to_keyframes",
+    "registered",
+    "track_faces",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -115,15 +124,18 @@ def registered(
     *,
     parts: Executor | None = None,
 ) -> FaceTrack:
-    """`track` with its flash-phase frames between keyframes moved by their measured shifts (a new track; the
-    motion phase's landmarks are unchanged). The same track when `config.register_between_keyframes` is off.
-    With `parts`, the later half of the frames is registered there while the caller does the first (OpenCV
-    releases the GIL; each half writes its own rows)."""
+    """`track` with its flash-phase keyframes placed by `align_keyframes` (when `config.align_keyframes`), the
+    frames between interpolated from them again, then moved by their measured shifts (a new track; the motion
+    phase's landmarks are unchanged). The same track when `config.register_between_keyframes` is off. With
+    `parts`, the later half of the frames is registered there while the caller does the first (OpenCV releases
+    the GIL; each half writes its own rows)."""
     if not config.register_between_keyframes or not track.detected:
         return track
     motion_start = _motion_start(challenge)
     flash = [i for i, f in enumerate(frames) if f.timestamp_ms < motion_start]
     landmarks = track.landmarks.copy()
+    if config.align_keyframes:
+        _place_flash_keyframes(track, frames, flash, landmarks, config, parts)
     keys = [k.index for k in track.detected]
     if parts is None:
         register_to_keyframes(frames, landmarks, keys, flash, config)
@@ -188,6 +200,144 @@ def register_to_keyframes(
             continue
         centre = sum(w * c for c, w in estimates) / sum(w for _, w in estimates)
         landmarks[i] += centre - landmarks[i].mean(axis=0)
+
+
+def align_keyframes(
+    frames: Sequence[CaptureFrame],
+    detections: Mapping[int, FloatArray],
+    config: TrackingConfig,
+    *,
+    parts: Executor | None = None,
+) -> dict[int, FloatArray]:
+    """One set of landmarks carried to every keyframe of `detections` (frame index -> the detector's five points)
+    that aligns with the first: {index: landmarks}, empty when fewer than two do.
+
+    The detector places each keyframe's points independently, a pixel or so off, and every frame registered
+    between keyframes inherits its keyframe's error; so the regions slide over the skin's texture between the
+    white lead-in and the colour steps, and that reads as flash shape noise (on a textured face, more than the
+    light's own). Each keyframe is aligned to the first by OpenCV's ECC (an affine map: the face's small turns
+    and distance changes; ECC's correlation ignores the colour steps' change of gain and offset) on the face's
+    grey square, started from the similarity between their detections; the detections, mapped into the first
+    keyframe, are averaged (the detector's errors average out), and the average is mapped back to each. On the
+    simulator the keyframes so placed scattered about the rendered head's true points by 0.5 to 0.75 px, the
+    detections by about 1 px (docs/liveness-engine.md, Pipeline). With `parts`, half of the keyframes are aligned
+    there (OpenCV releases the GIL)."""
+    keys = sorted(detections)
+    if len(keys) < 2:
+        return {}
+    template = _AlignTemplate.build(frames[keys[0]].image, detections[keys[0]], config)
+    if template is None:
+        return {}
+
+    def warps_of(indices: Sequence[int]) -> list[tuple[int, FloatArray | None]]:
+        return [(k, template.warp_to(frames[k].image, detections[k], config)) for k in indices]
+
+    rest = keys[1:]
+    half = len(rest) // 2
+    later = None if parts is None else parts.submit(warps_of, rest[half:])
+    found = warps_of(rest if later is None else rest[:half]) + ([] if later is None else later.result())
+    warps = {keys[0]: np.eye(3)} | {k: w for k, w in found if w is not None}
+    seen_from_first = {k: _mapped(_inverse(w), detections[k]) for k, w in warps.items()}
+    middle = np.median(np.stack(list(seen_from_first.values())), axis=0)
+    limit = config.align_max_disagreement * template.iod
+    agreeing = [k for k, p in seen_from_first.items() if np.hypot(*(p - middle).T).max() <= limit]
+    if len(agreeing) < 2:
+        return {}
+    average = np.mean(np.stack([seen_from_first[k] for k in agreeing]), axis=0)
+    return {k: _mapped(warps[k], average) for k in agreeing}
+
+
+@dataclass(frozen=True, slots=True)
+class _AlignTemplate:
+    """The first keyframe's grey square around its landmarks, downscaled by `scale` to at most
+    `register_max_side`, and `to_frame`, the map (3x3) from the square's pixels to the frame's."""
+
+    patch: npt.NDArray[np.float32]
+    scale: float
+    to_frame: FloatArray
+    landmarks: FloatArray
+    iod: float
+
+    @classmethod
+    def build(cls, image: npt.NDArray[np.uint8], points: FloatArray, config: TrackingConfig) -> _AlignTemplate | None:
+        iod = float(np.hypot(*(points[1] - points[0])))
+        size = round(2.0 * config.register_half_size * iod)
+        x0, y0 = (round(float(v)) - size // 2 for v in points.mean(axis=0))
+        patch = _grey_patch(image, (x0, y0, size))
+        if patch is None:
+            return None
+        side = min(size, config.register_max_side)
+        patch = np.asarray(cv2.resize(patch, (side, side), interpolation=cv2.INTER_AREA), dtype=np.float32)
+        to_frame = _translation(x0, y0) @ np.diag([size / side, size / side, 1.0])
+        return cls(patch, side / size, to_frame, np.asarray(points, dtype=np.float64), iod)
+
+    def warp_to(self, image: npt.NDArray[np.uint8], points: FloatArray, config: TrackingConfig) -> FloatArray | None:
+        """The affine map (3x3) from the first keyframe's frame to this one's; None when ECC does not converge or
+        correlates under `align_min_correlation`."""
+        # The square's pixels -> this frame's, as the two detections place them.
+        guess = np.vstack([similarity(self.landmarks, points), [0.0, 0.0, 1.0]]) @ self.to_frame
+        side = self.patch.shape[0]
+        corners = np.array([[0, 0, 1], [side, 0, 1], [0, side, 1], [side, side, 1]], dtype=np.float64) @ guess[:2].T
+        margin = 0.3 * self.iod
+        height, width = image.shape[:2]
+        x0, y0 = (max(0, int(v - margin)) for v in corners[:, :2].min(axis=0))
+        x1, y1 = int(min(width, corners[:, 0].max() + margin)), int(min(height, corners[:, 1].max() + margin))
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            return None
+        scale = self.scale  # this frame's crop is downscaled as the square was
+        to_crop = np.diag([scale, scale, 1.0]) @ _translation(-x0, -y0)
+        crop = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+        if scale != 1.0:
+            size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        start = np.asarray((to_crop @ guess)[:2], dtype=np.float32)
+        criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-3)
+        try:
+            correlation, warp = cv2.findTransformECC(
+                self.patch, np.asarray(crop, dtype=np.float32), start, cv2.MOTION_AFFINE, criteria, None
+            )
+        except cv2.error:  # no convergence
+            return None
+        if correlation < config.align_min_correlation:
+            return None
+        square_to_frame = _inverse(to_crop) @ np.vstack([np.asarray(warp, dtype=np.float64), [0.0, 0.0, 1.0]])
+        return np.asarray(square_to_frame @ _inverse(self.to_frame), dtype=np.float64)
+
+
+def _place_flash_keyframes(
+    track: FaceTrack,
+    frames: Sequence[CaptureFrame],
+    flash: Sequence[int],
+    landmarks: FloatArray,
+    config: TrackingConfig,
+    parts: Executor | None,
+) -> None:
+    """`landmarks`' flash frames interpolated again (in place) from the keyframes as `align_keyframes` places
+    the flash phase's (the others keep their detections)."""
+    in_flash = set(flash)
+    detections = {k.index: k.face.landmarks.as_array() for k in track.detected if k.face is not None}
+    aligned = align_keyframes(frames, {i: p for i, p in detections.items() if i in in_flash}, config, parts=parts)
+    if not aligned:
+        return
+    points = detections | aligned
+    xs = np.array(sorted(points), dtype=np.float64)
+    stacked = np.stack([points[int(i)] for i in xs])
+    at = np.asarray(flash, dtype=np.float64)
+    for p in range(5):
+        for c in range(2):
+            landmarks[flash, p, c] = np.interp(at, xs, stacked[:, p, c])
+
+
+def _inverse(matrix: FloatArray) -> FloatArray:
+    return np.asarray(np.linalg.inv(matrix), dtype=np.float64)
+
+
+def _translation(dx: float, dy: float) -> FloatArray:
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+
+
+def _mapped(matrix: FloatArray, points: FloatArray) -> FloatArray:
+    return np.asarray(points @ matrix[:2, :2].T + matrix[:2, 2], dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ class TrackingConfig:
     # `align_keyframes`: OpenCV's ECC, affine, on the same square downscaled to `register_max_side`), and the
     # detections, mapped into the first keyframe by those alignments, are averaged: one set of landmarks carried to
     # every keyframe. A keyframe whose alignment correlates under `align_min_correlation`, or whose detection
-    # lies over `align_max_disagreement` eye distances from the others' mapped average, keeps its detection.
+    # lies over `align_max_disagreement` eye distances from the mapped detections' median, keeps its detection.
     align_keyframes: bool = True
     align_min_correlation: float = 0.8
     align_max_disagreement: float = 0.1

@@ -106,13 +106,8 @@ def track_faces(
     landmarks = np.full((n, 5, 2), np.nan, dtype=np.float64)
     known = [k for k in keyframes if k.face is not None]
     if known:
-        xs = np.array([k.index for k in known], dtype=np.float64)
-        pts = np.stack([k.face.landmarks.as_array() for k in known if k.face is not None])
-        grid = np.arange(n, dtype=np.float64)
-        for p in range(5):
-            for c in range(2):
-                # np.interp holds the end values beyond the first and last keyframes.
-                landmarks[:, p, c] = np.interp(grid, xs, pts[:, p, c])
+        points = {k.index: k.face.landmarks.as_array() for k in known if k.face is not None}
+        landmarks[:] = _interpolated(points, range(n))
     return FaceTrack(landmarks=landmarks, keyframes=tuple(keyframes))
 
 
@@ -249,14 +244,18 @@ def align_keyframes(
 
 @dataclass(frozen=True, slots=True)
 class _AlignTemplate:
-    """The first keyframe's grey square around its landmarks, downscaled by `scale` to at most
-    `register_max_side`, and `to_frame`, the map (3x3) from the square's pixels to the frame's."""
+    """The first keyframe's grey square around its landmarks, downscaled to at most `register_max_side`, and
+    `to_frame`, the map (3x3) from the square's pixels to the frame's."""
 
     patch: npt.NDArray[np.float32]
-    scale: float
     to_frame: FloatArray
     landmarks: FloatArray
     iod: float
+
+    @property
+    def scale(self) -> float:
+        """The square's downscaling (1: full resolution)."""
+        return 1.0 / float(self.to_frame[0, 0])
 
     @classmethod
     def build(cls, image: npt.NDArray[np.uint8], points: FloatArray, config: TrackingConfig) -> _AlignTemplate | None:
@@ -269,13 +268,13 @@ class _AlignTemplate:
         side = min(size, config.register_max_side)
         patch = np.asarray(cv2.resize(patch, (side, side), interpolation=cv2.INTER_AREA), dtype=np.float32)
         to_frame = _translation(x0, y0) @ np.diag([size / side, size / side, 1.0])
-        return cls(patch, side / size, to_frame, np.asarray(points, dtype=np.float64), iod)
+        return cls(patch, to_frame, np.asarray(points, dtype=np.float64), iod)
 
     def warp_to(self, image: npt.NDArray[np.uint8], points: FloatArray, config: TrackingConfig) -> FloatArray | None:
         """The affine map (3x3) from the first keyframe's frame to this one's; None when ECC does not converge or
         correlates under `align_min_correlation`."""
         # The square's pixels -> this frame's, as the two detections place them.
-        guess = np.vstack([similarity(self.landmarks, points), [0.0, 0.0, 1.0]]) @ self.to_frame
+        guess = _homogeneous(similarity(self.landmarks, points)) @ self.to_frame
         side = self.patch.shape[0]
         corners = np.array([[0, 0, 1], [side, 0, 1], [0, side, 1], [side, side, 1]], dtype=np.float64) @ guess[:2].T
         margin = 0.3 * self.iod
@@ -300,7 +299,7 @@ class _AlignTemplate:
             return None
         if correlation < config.align_min_correlation:
             return None
-        square_to_frame = _inverse(to_crop) @ np.vstack([np.asarray(warp, dtype=np.float64), [0.0, 0.0, 1.0]])
+        square_to_frame = _inverse(to_crop) @ _homogeneous(np.asarray(warp, dtype=np.float64))
         return np.asarray(square_to_frame @ _inverse(self.to_frame), dtype=np.float64)
 
 
@@ -319,13 +318,25 @@ def _place_flash_keyframes(
     aligned = align_keyframes(frames, {i: p for i, p in detections.items() if i in in_flash}, config, parts=parts)
     if not aligned:
         return
-    points = detections | aligned
-    xs = np.array(sorted(points), dtype=np.float64)
-    stacked = np.stack([points[int(i)] for i in xs])
-    at = np.asarray(flash, dtype=np.float64)
+    landmarks[list(flash)] = _interpolated(detections | aligned, flash)
+
+
+def _interpolated(keyframes: Mapping[int, FloatArray], at: Sequence[int]) -> FloatArray:
+    """The keyframes' landmarks (frame index -> five points) interpolated by frame index to the frames `at`,
+    ``(len(at), 5, 2)``; np.interp holds the end values beyond the first and last keyframes."""
+    xs = np.array(sorted(keyframes), dtype=np.float64)
+    stacked = np.stack([keyframes[int(i)] for i in xs])
+    grid = np.asarray(at, dtype=np.float64)
+    out = np.empty((len(grid), 5, 2), dtype=np.float64)
     for p in range(5):
         for c in range(2):
-            landmarks[flash, p, c] = np.interp(at, xs, stacked[:, p, c])
+            out[:, p, c] = np.interp(grid, xs, stacked[:, p, c])
+    return out
+
+
+def _homogeneous(affine: FloatArray) -> FloatArray:
+    """A 2x3 affine map as a 3x3 matrix, so that maps compose by products."""
+    return np.vstack([affine, [0.0, 0.0, 1.0]])
 
 
 def _inverse(matrix: FloatArray) -> FloatArray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -10,6 +11,8 @@ import numpy.typing as npt
 from openliveness.vision import DetectedFace
 
 __all__ = ["HINT_MESSAGES", "guidance_hint", "main_face_box"]
+
+ScalarT = TypeVar("ScalarT", bound=np.generic)
 
 HINT_MESSAGES = {
     "no_face": "No face found. Look at the camera.",
@@ -60,13 +63,13 @@ def guidance_hint(image: npt.NDArray[np.uint8], *, faces_found: int, box: dict[s
     cy = (box["top"] + box["height"] / 2) / height - 0.5
     if abs(cx) > 0.15 or abs(cy) > 0.18:
         return "center"
-    middle = _middle(image, box)
+    middle = _crop(image, box, _INNER)
     if middle.size:
         if float(middle.mean()) < _TOO_DARK:
             return "too_dark"
         if float((middle.max(axis=2) >= _CLIPPED_LEVEL).mean()) > _FACE_CLIPPED:
             return "too_bright"
-    face = grey[max(0, box["top"]) : box["top"] + box["height"], max(0, box["left"]) : box["left"] + box["width"]]
+    face = _crop(grey, box, 1.0)
     if face.size and _sharpness(face) < 8.0:
         return "hold_still"
     return "ok"
@@ -80,10 +83,10 @@ def main_face_box(faces: Sequence[DetectedFace]) -> dict[str, int] | None:
     return {"top": b.top, "left": b.left, "width": b.width, "height": b.height}
 
 
-def _middle(image: npt.NDArray[np.uint8], box: dict[str, int]) -> npt.NDArray[np.uint8]:
-    """The central `_INNER` of the face's box, within the frame."""
+def _crop(image: npt.NDArray[ScalarT], box: dict[str, int], share: float) -> npt.NDArray[ScalarT]:
+    """The central `share` of the face's box (1: all of it), within the frame."""
     h, w = image.shape[:2]
-    margin_x, margin_y = box["width"] * (1 - _INNER) / 2, box["height"] * (1 - _INNER) / 2
+    margin_x, margin_y = box["width"] * (1 - share) / 2, box["height"] * (1 - share) / 2
     x0, y0 = max(0, round(box["left"] + margin_x)), max(0, round(box["top"] + margin_y))
     x1, y1 = min(w, round(box["left"] + box["width"] - margin_x)), min(h, round(box["top"] + box["height"] - margin_y))
     return image[y0:y1, x0:x1]

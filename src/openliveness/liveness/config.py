@@ -17,10 +17,10 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class TrackingConfig:
-    """How many frames the detector sees. Detection is the engine's dominant cost (about 8 ms per 480x360
-    frame, 3.5 ms at 320 px), so the flash phase is detected on a few downscaled keyframes and the frames in
-    between are placed by their measured shift; the motion phase gets full-resolution keyframes because parallax
-    needs precise landmarks."""
+    """How many frames the detector sees. Detection is the engine's dominant cost (8 to 15 ms per 480x360
+    frame, 3.5 to 7 ms at 320 px, by machine), so the flash phase is detected on a few downscaled keyframes and the
+    frames in between are placed by their measured shift; the motion phase gets full-resolution keyframes because
+    parallax needs precise landmarks."""
 
     flash_keyframes: int = 8
     motion_keyframes: int = 6

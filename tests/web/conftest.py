@@ -24,10 +24,11 @@ BASE_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver(live_server: LiveServer) -> Iterator[Any]:
     # Depends on the live server so it starts first: Playwright's sync API runs an event loop in this thread,
-    # and the server fixture's set-up needs asyncio.run.
+    # and the server fixture's set-up needs asyncio.run. Scoped to this package for the same reason: the loop
+    # stops when the browser tests are done, so asyncio tests collected after them (any order) can run theirs.
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install playwright)")
@@ -39,7 +40,7 @@ def launch(driver: Any, *extra: str) -> Any:
     return driver.chromium.launch(executable_path=str(CHROMIUM), args=[*BASE_ARGS, *extra])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Any) -> Iterator[Any]:
     """Chromium with a synthetic camera, its permission prompt answered 'allow'."""
     b = launch(playwright_driver, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")

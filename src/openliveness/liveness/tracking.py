@@ -3,7 +3,7 @@ each frame's measured shift (flash phase) or interpolated (motion phase)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
@@ -103,10 +103,9 @@ def track_faces(
     keyframes = list(map(detect, chosen) if parts is None else parts.map(detect, chosen))
     n = len(frames)
     landmarks = np.full((n, 5, 2), np.nan, dtype=np.float64)
-    known = [k for k in keyframes if k.face is not None]
-    if known:
-        points = {k.index: k.face.landmarks.as_array() for k in known if k.face is not None}
-        landmarks[:] = _interpolated(points, range(n))
+    detections = _detections(keyframes)
+    if detections:
+        landmarks[:] = _interpolated(detections, range(n))
     return FaceTrack(landmarks=landmarks, keyframes=tuple(keyframes))
 
 
@@ -260,8 +259,8 @@ class _AlignTemplate:
     def build(cls, image: npt.NDArray[np.uint8], points: FloatArray, config: TrackingConfig) -> _AlignTemplate | None:
         iod = float(np.hypot(*(points[1] - points[0])))
         size = round(2.0 * config.register_half_size * iod)
-        x0, y0 = (round(float(v)) - size // 2 for v in points.mean(axis=0))
-        patch = _grey_patch(image, (x0, y0, size))
+        x0, y0, _ = box = _centred_square(points, size)
+        patch = _grey_patch(image, box)
         if patch is None:
             return None
         side = min(size, config.register_max_side)
@@ -313,11 +312,16 @@ def _place_flash_keyframes(
     """`landmarks`' flash frames interpolated again (in place) from the keyframes as `align_keyframes` places
     the flash phase's (the others keep their detections)."""
     in_flash = set(flash)
-    detections = {k.index: k.face.landmarks.as_array() for k in track.detected if k.face is not None}
+    detections = _detections(track.keyframes)
     aligned = align_keyframes(frames, {i: p for i, p in detections.items() if i in in_flash}, config, parts=parts)
     if not aligned:
         return
     landmarks[list(flash)] = _interpolated(detections | aligned, flash)
+
+
+def _detections(keyframes: Iterable[Keyframe]) -> dict[int, FloatArray]:
+    """The detector's five points of each keyframe that found a face, by frame index."""
+    return {k.index: k.face.landmarks.as_array() for k in keyframes if k.face is not None}
 
 
 def _interpolated(keyframes: Mapping[int, FloatArray], at: Sequence[int]) -> FloatArray:
@@ -384,14 +388,19 @@ def _key_patch(image: npt.NDArray[np.uint8], points: FloatArray, config: Trackin
     size = min(round(2.0 * config.register_half_size * iod), config.register_max_side)
     while cv2.getOptimalDFTSize(size) != size:  # a size the FFT takes fast (small primes only)
         size -= 1
-    x0, y0 = (round(float(v)) - size // 2 for v in points.mean(axis=0))
-    box = (x0, y0, size)
+    box = _centred_square(points, size)
     patch = _grey_patch(image, box)
     if patch is None:
         return None
     window = np.asarray(cv2.createHanningWindow((size, size), cv2.CV_32F), dtype=np.float32)
     centre = np.asarray(points.mean(axis=0), dtype=np.float64)
     return _KeyPatch(box, patch, window, centre, config.register_max_shift * iod)
+
+
+def _centred_square(points: FloatArray, size: int) -> tuple[int, int, int]:
+    """The square (left, top, size) of side `size` centred on the landmarks' mean."""
+    x0, y0 = (round(float(v)) - size // 2 for v in points.mean(axis=0))
+    return x0, y0, size
 
 
 def _grey_patch(image: npt.NDArray[np.uint8], box: tuple[int, int, int]) -> npt.NDArray[np.float32] | None:

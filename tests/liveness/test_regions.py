@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from openliveness.liveness.regions import CANONICAL_LANDMARKS, REGION_NAMES, SKIN, measure_regions, similarity
+from openliveness.liveness.regions import (
+    CANONICAL_LANDMARKS,
+    COLUMNS,
+    REGION_NAMES,
+    SKIN,
+    measure_regions,
+    similarity,
+)
 from openliveness.liveness.types import CaptureFrame
 
 SIZE = (240, 320)
@@ -98,6 +105,35 @@ def test_unsaturated_regions_keep_their_plain_mean() -> None:
     patch = np.asarray(frames[0].image)[round(y - half) : round(y + half) + 1, round(x - half) : round(x + half) + 1]
     expected = ((patch.reshape(-1, 3) / 255.0) ** 2.2).mean(axis=0)
     np.testing.assert_allclose(forehead, expected, rtol=1e-4)
+
+
+def test_the_columns_are_read_on_their_lit_skin_under_a_shiny_cap() -> None:
+    """A dark cap covers the top half of both columns' upper ends, and the screen's light also glances off it (a
+    sheen that does not scale with the cloth's albedo). The head sways by up to a pixel. On the whole region the
+    cap's sheen adds to the screen's share (white-lit over room-lit reads 1.40 to 1.46 instead of the skin's 1.3);
+    the columns' lit skin reads the skin's own ratio."""
+    rng = np.random.default_rng(11)
+    albedo = rng.uniform(0.5, 0.8, SIZE)[..., None] * np.array([0.8, 0.6, 0.5])
+    cap_edge = LANDMARKS[:2, 1].mean() - 0.65 * IOD
+    covered = np.arange(SIZE[0])[:, None, None] < cap_edge
+    albedo = np.where(covered, 0.02, albedo)
+    frames, landmarks = [], []
+    for i in range(16):
+        screen = 0.3 if i % 2 == 0 else 0.0  # white-lit, then the room alone
+        shift = rng.uniform(-1.0, 1.0, 2)
+        # Sway the face by moving the image and the landmarks together (whole pixels for the image).
+        dx, dy = np.rint(shift).astype(int)
+        light = np.where(covered, albedo * (1.0 + screen) + 0.2 * screen, albedo * (1.0 + screen))
+        frames.append(_frame(np.roll(light, (dy, dx), axis=(0, 1)), np.ones(3), 40.0 * i))
+        landmarks.append(LANDMARKS + np.array([dx, dy]))
+    series = measure_regions(frames, np.asarray(landmarks))
+    order = [name for side in COLUMNS for name in side]
+    assert series.column_skin is not None
+    for k, name in enumerate(order):
+        lit = series.column_skin[:, k]
+        np.testing.assert_allclose(lit[0::2].mean(axis=0) / lit[1::2].mean(axis=0), 1.3, rtol=0.01, err_msg=name)
+    whole = series.regions(["upper_left", "upper_right"])
+    assert np.all(whole[0::2].mean(axis=0) / whole[1::2].mean(axis=0) > 1.38)
 
 
 def test_similarity_recovers_a_rotation_scale_and_shift_and_never_reflects() -> None:

@@ -78,6 +78,9 @@ _BACKGROUND_FRACTION = 0.18
 _CORNERS = 2  # the frame's top left and top right
 # A pixel at or above this in some channel is taken as saturated (JPEG rings a little below 255).
 _SATURATED = 250
+# The columns' ends' lit skin: pixels under this share of the region's upper quartile (per channel) are left out.
+_LIT_SKIN_SHARE = 0.5
+_LIT_SKIN_RANK = 0.75
 # Regions whose worst frames saturate more of their pixels than this are measured on their darker pixels only,
 # with this margin of ranks kept clear of the saturated ones, and never on fewer than `_MIN_KEPT` of them.
 _SATURATION_TOLERATED = 0.01
@@ -89,12 +92,21 @@ _MIN_KEPT = 0.1
 class RegionSeries:
     """`linear[i, r, c]`: mean linear light of region r (order of `REGION_NAMES`) in channel c of frame i;
     NaN where the region was off the frame or the face untracked. `luma` and `clipped` describe the skin
-    regions in display units (0..255) for the quality gates."""
+    regions in display units (0..255) for the quality gates. `column_skin[i, k, c]`: the k-th region of `COLUMNS`
+    (flattened: upper left, cheek left, jaw left, then right) with its ends measured over their lit skin only
+    (`_lit_skin_means`); `linear` where not given."""
 
     times_ms: FloatArray
     linear: FloatArray
     luma: FloatArray
     clipped: FloatArray
+    column_skin: FloatArray | None = None
+
+    def columns_lit(self) -> FloatArray:
+        """`column_skin`, or the columns' plain means when it was not measured."""
+        if self.column_skin is not None:
+            return self.column_skin
+        return self.regions([name for side in COLUMNS for name in side])
 
     @property
     def clipped_share(self) -> float | None:
@@ -178,6 +190,7 @@ def measure_regions(
             luma[i] = float(skin_sum @ _LUMA_WEIGHTS) / skin_count
             clipped[i] = skin_clipped / skin_count
         corners[i] = _background_corners(image, pts, scale)
+    column_saturated = np.zeros((len(names), 3), dtype=bool)
     for r in range(len(names)):
         # Per channel, the worst measured frames but one in ten (auto-exposure overshoots for a frame or two at the
         # start); frames where the region was not measured (untracked, off the frame, after `until_ms`) do not
@@ -186,12 +199,43 @@ def measure_regions(
         if not measured.any():
             continue
         worst = np.quantile(saturated[measured, r], 0.9, axis=0)
+        column_saturated[r] = worst > _SATURATION_TOLERATED
         for c in np.flatnonzero(worst > _SATURATION_TOLERATED):
             keep = max(1.0 - float(worst[c]) - _RANK_MARGIN, _MIN_KEPT)
             linear[:, r, c] = _unsaturated_means([p[r] for p in patches], int(c), keep)
     linear[:, -1] = _background(corners)
+    column_skin = np.full((n, 2 * len(COLUMNS[0]), 3), np.nan, dtype=np.float64)
+    for k, name in enumerate(name for side in COLUMNS for name in side):
+        r = names.index(name)
+        column_skin[:, k] = linear[:, r]
+        if k % 3 == 1:
+            continue  # the cheek: skin in itself, where dark pixels are the face's own shading
+        for c in np.flatnonzero(~column_saturated[r]):
+            column_skin[:, k, c] = _lit_skin_means([p[r] for p in patches], int(c))
     times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
-    return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=clipped)
+    return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=clipped, column_skin=column_skin)
+
+
+def _lit_skin_means(patches: Sequence[npt.NDArray[np.uint8] | None], channel: int) -> FloatArray:
+    """Mean linear light in `channel` of each frame's pixels at least `_LIT_SKIN_SHARE` of the region's upper
+    quartile there: the lit skin, without the cloth, hair, brows or beard that a column's end often reaches.
+
+    Flash shape reads the screen's light relative to the room's, which is the surface's geometry only where the
+    reflection is diffuse. On dark cloth or hair any light that does not scale with the albedo (a sheen of the
+    screen, the camera's flare) outweighs the diffuse share, and a region part-covered reads that as more of the
+    screen's light: a cap over the forehead bent the reading along the face by half (session 23). The cut is
+    relative to the frame's own level, so the same pixels are kept under any uniform light (`_unsaturated_means`)."""
+    out = np.full(len(patches), np.nan, dtype=np.float64)
+    for i, patch in enumerate(patches):
+        if patch is None:
+            continue
+        counts = np.bincount(patch[..., channel].ravel(), minlength=256)
+        cumulative = np.cumsum(counts)
+        upper_quartile = int(np.searchsorted(cumulative, _LIT_SKIN_RANK * cumulative[-1]))
+        cut = int(np.searchsorted(_LINEAR_LUT, _LIT_SKIN_SHARE * _LINEAR_LUT[upper_quartile]))
+        kept = counts[cut:]
+        out[i] = float(kept @ _LINEAR_LUT[cut:]) / max(int(kept.sum()), 1)
+    return out
 
 
 def _unsaturated_means(patches: Sequence[npt.NDArray[np.uint8] | None], channel: int, keep: float) -> FloatArray:

@@ -42,9 +42,9 @@ def shape_samples(
     names = (*CENTRAL, *LATERAL, "chin")
     nc, nl, nr = len(CENTRAL), len(LATERAL), len(names)
     edges = [name for side in EDGES for name in side]
-    columns = [name for side in COLUMNS for name in side]
     ne = nr + len(edges)
-    values = series.regions((*names, *edges, *columns))
+    # The columns on their lit skin only (regions.py): cloth or hair over an end must not read as geometry.
+    values = np.concatenate([series.regions((*names, *edges)), series.columns_lit()], axis=1)
     with warnings.catch_warnings():
         # A region missing from every frame of a phase gives NaN (checked below), not a warning.
         warnings.simplefilter("ignore", RuntimeWarning)

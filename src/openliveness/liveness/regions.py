@@ -210,31 +210,33 @@ def measure_regions(
         column_skin[:, k] = linear[:, r]
         if k % 3 == 1:
             continue  # the cheek: skin in itself, where dark pixels are the face's own shading
-        for c in np.flatnonzero(~column_saturated[r]):
-            column_skin[:, k, c] = _lit_skin_means([p[r] for p in patches], int(c))
+        lit = _lit_skin_means([p[r] for p in patches])
+        column_skin[:, k] = np.where(column_saturated[r], linear[:, r], lit)
     times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
     return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=clipped, column_skin=column_skin)
 
 
-def _lit_skin_means(patches: Sequence[npt.NDArray[np.uint8] | None], channel: int) -> FloatArray:
-    """Mean linear light in `channel` of each frame's pixels at least `_LIT_SKIN_SHARE` of the region's upper
+def _lit_skin_means(patches: Sequence[npt.NDArray[np.uint8] | None]) -> FloatArray:
+    """Per frame and channel, the mean linear light of the region's pixels at least `_LIT_SKIN_SHARE` of its upper
     quartile there: the lit skin, without the cloth, hair, brows or beard that a column's end often reaches.
 
     Flash shape reads the screen's light relative to the room's, which is the surface's geometry only where the
     reflection is diffuse. On dark cloth or hair any light that does not scale with the albedo (a sheen of the
     screen, the camera's flare) outweighs the diffuse share, and a region part-covered reads that as more of the
-    screen's light: a cap over the forehead bent the reading along the face by half (session 23). The cut is
-    relative to the frame's own level, so the same pixels are kept under any uniform light (`_unsaturated_means`)."""
-    out = np.full(len(patches), np.nan, dtype=np.float64)
+    screen's light: a cap over the forehead flattened the reading along the face (session 23). The cut is relative
+    to the frame's own level, so the same pixels are kept under any uniform light (`_unsaturated_means`)."""
+    out = np.full((len(patches), 3), np.nan, dtype=np.float64)
+    offsets = np.arange(3, dtype=np.intp) * 256
     for i, patch in enumerate(patches):
         if patch is None:
             continue
-        counts = np.bincount(patch[..., channel].ravel(), minlength=256)
-        cumulative = np.cumsum(counts)
-        upper_quartile = int(np.searchsorted(cumulative, _LIT_SKIN_RANK * cumulative[-1]))
-        cut = int(np.searchsorted(_LINEAR_LUT, _LIT_SKIN_SHARE * _LINEAR_LUT[upper_quartile]))
-        kept = counts[cut:]
-        out[i] = float(kept @ _LINEAR_LUT[cut:]) / max(int(kept.sum()), 1)
+        # One histogram per channel, in one call: the values shifted by 256 per channel.
+        counts = np.bincount((patch.reshape(-1, 3) + offsets).ravel(), minlength=768).reshape(3, 256)
+        cumulative = np.cumsum(counts, axis=1)
+        upper_quartile = np.argmax(cumulative >= _LIT_SKIN_RANK * cumulative[:, -1:], axis=1)
+        kept = _LINEAR_LUT[None, :] >= _LIT_SKIN_SHARE * _LINEAR_LUT[upper_quartile][:, None]
+        weights = counts * kept
+        out[i] = (weights @ _LINEAR_LUT) / np.maximum(weights.sum(axis=1), 1)
     return out
 
 

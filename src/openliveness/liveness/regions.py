@@ -205,12 +205,11 @@ def measure_regions(
             linear[:, r, c] = _unsaturated_means([p[r] for p in patches], int(c), keep)
     linear[:, -1] = _background(corners)
     column_skin = np.full((n, 2 * len(COLUMNS[0]), 3), np.nan, dtype=np.float64)
+    ends = {name for upper, _, lower in COLUMNS for name in (upper, lower)}
     for k, name in enumerate(name for side in COLUMNS for name in side):
         r = names.index(name)
-        column_skin[:, k] = linear[:, r]
-        if k % 3 == 1:
-            continue  # the cheek: skin in itself, where dark pixels are the face's own shading
-        lit = _lit_skin_means([p[r] for p in patches])
+        # The cheeks keep their plain mean: skin in themselves, where dark pixels are the face's own shading.
+        lit = _lit_skin_means([p[r] for p in patches]) if name in ends else linear[:, r]
         column_skin[:, k] = np.where(column_saturated[r], linear[:, r], lit)
     times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
     return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=clipped, column_skin=column_skin)

@@ -367,6 +367,29 @@ def test_a_noisy_reading_along_the_face_does_not_refuse() -> None:
     assert noisy.reasons == ("flash_shape_cylinder", "flash_shape_noisy")
 
 
+def test_the_reading_along_the_face_is_taken_on_the_columns_lit_skin() -> None:
+    """A head (its columns recede at the ends) whose plain column means read flat, as a cap's sheen over the ends
+    makes them read: flash shape takes the columns from `column_skin`, the ends' lit skin, and passes; the plain means
+    alone refuse it as a sheet bent about one axis."""
+    from openliveness.liveness.regions import REGION_NAMES
+
+    challenge = make_challenge(8)
+    q = {"side_left": 0.35, "side_right": 0.35, **dict.fromkeys(EDGE_NAMES, 0.1), **HEAD_COLUMNS}
+    head = _synthetic_series(challenge, q, 0.0, 1)
+    order = [name for side in COLUMNS for name in side]
+    column_skin = head.regions(order).copy()
+    linear = head.linear.copy()
+    for upper, middle, lower in COLUMNS:
+        for end in (upper, lower):
+            linear[:, REGION_NAMES.index(end)] = linear[:, REGION_NAMES.index(middle)]
+    plain = RegionSeries(times_ms=head.times_ms, linear=linear, luma=head.luma, clipped=head.clipped)
+    lit = replace(plain, column_skin=column_skin)
+    assert flash_shape(challenge, plain, 0.0, CONFIG.flash).reasons == ("flash_shape_cylinder",)
+    result = flash_shape(challenge, lit, 0.0, CONFIG.flash)
+    assert result.verdict is Verdict.PASS, result
+    assert result.measures["vertical_curvature"] == pytest.approx(0.2, abs=0.01)
+
+
 def test_a_sheet_reading_under_a_covered_forehead_does_not_refuse() -> None:
     """Columns read flat along the face, as on paper around a bottle: refused. The same reading with the columns'
     upper ends under dark cloth (a cap: the regions' light scaled down, which leaves every ratio, and so the reading,

@@ -6,7 +6,7 @@ import numpy as np
 
 from openliveness.liveness.regions import (
     CANONICAL_LANDMARKS,
-    COLUMNS,
+    COLUMN_REGIONS,
     REGION_NAMES,
     SKIN,
     measure_regions,
@@ -127,9 +127,8 @@ def test_the_columns_are_read_on_their_lit_skin_under_a_shiny_cap() -> None:
         frames.append(_frame(np.roll(light, (dy, dx), axis=(0, 1)), np.ones(3), 40.0 * i))
         landmarks.append(LANDMARKS + np.array([dx, dy]))
     series = measure_regions(frames, np.asarray(landmarks))
-    order = [name for side in COLUMNS for name in side]
     assert series.column_skin is not None
-    for k, name in enumerate(order):
+    for k, name in enumerate(COLUMN_REGIONS):
         lit = series.column_skin[:, k]
         np.testing.assert_allclose(lit[0::2].mean(axis=0) / lit[1::2].mean(axis=0), 1.3, rtol=0.01, err_msg=name)
     whole = series.regions(["upper_left", "upper_right"])

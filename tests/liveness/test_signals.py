@@ -11,7 +11,7 @@ import pytest
 
 from openliveness.liveness import Capture, CaptureFrame, Challenge, MotionPrompt
 from openliveness.liveness.config import EngineConfig
-from openliveness.liveness.regions import BESIDE, COLUMNS, RegionSeries, measure_regions
+from openliveness.liveness.regions import BESIDE, COLUMN_REGIONS, COLUMNS, RegionSeries, measure_regions
 from openliveness.liveness.signals import Verdict, flash_shape, flash_timing, parallax, screen_colours
 from openliveness.liveness.signals.parallax import _verdict, excursions, nose_deviation
 from openliveness.liveness.tracking import registered, track_faces
@@ -376,8 +376,7 @@ def test_the_reading_along_the_face_is_taken_on_the_columns_lit_skin() -> None:
     challenge = make_challenge(8)
     q = {"side_left": 0.35, "side_right": 0.35, **dict.fromkeys(EDGE_NAMES, 0.1), **HEAD_COLUMNS}
     head = _synthetic_series(challenge, q, 0.0, 1)
-    order = [name for side in COLUMNS for name in side]
-    column_skin = head.regions(order).copy()
+    column_skin = head.regions(COLUMN_REGIONS).copy()
     linear = head.linear.copy()
     for upper, middle, lower in COLUMNS:
         for end in (upper, lower):

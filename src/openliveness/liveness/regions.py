@@ -17,6 +17,7 @@ __all__ = [
     "CANONICAL_LANDMARKS",
     "CENTRAL",
     "COLUMNS",
+    "COLUMN_REGIONS",
     "EDGES",
     "FACE_REGIONS",
     "LATERAL",
@@ -67,6 +68,9 @@ CENTRAL = ("forehead", "nose", "cheek_left", "cheek_right")
 LATERAL = ("side_left", "side_right")
 # The inner cheeks' column, top to bottom: (upper, middle, lower) per side.
 COLUMNS = (("upper_left", "cheek_left", "jaw_left"), ("upper_right", "cheek_right", "jaw_right"))
+# The columns' regions in `RegionSeries.column_skin`'s order, and their ends (measured on their lit skin).
+COLUMN_REGIONS = tuple(name for side in COLUMNS for name in side)
+_COLUMN_ENDS = frozenset(name for upper, _, lower in COLUMNS for name in (upper, lower))
 BESIDE = ("beside_left", "beside_right")
 EDGES = (("edge_left_upper", "edge_left_lower"), ("edge_right_upper", "edge_right_lower"))
 BACKGROUND = "background"
@@ -92,9 +96,9 @@ _MIN_KEPT = 0.1
 class RegionSeries:
     """`linear[i, r, c]`: mean linear light of region r (order of `REGION_NAMES`) in channel c of frame i;
     NaN where the region was off the frame or the face untracked. `luma` and `clipped` describe the skin
-    regions in display units (0..255) for the quality gates. `column_skin[i, k, c]`: the k-th region of `COLUMNS`
-    (flattened: upper left, cheek left, jaw left, then right) with its ends measured over their lit skin only
-    (`_lit_skin_means`); `linear` where not given."""
+    regions in display units (0..255) for the quality gates. `column_skin[i, k, c]`: the k-th region of
+    `COLUMN_REGIONS`, with the columns' ends measured over their lit skin only (`_lit_skin_means`); `linear` where
+    not given."""
 
     times_ms: FloatArray
     linear: FloatArray
@@ -106,7 +110,7 @@ class RegionSeries:
         """`column_skin`, or the columns' plain means when it was not measured."""
         if self.column_skin is not None:
             return self.column_skin
-        return self.regions([name for side in COLUMNS for name in side])
+        return self.regions(COLUMN_REGIONS)
 
     @property
     def clipped_share(self) -> float | None:
@@ -204,13 +208,12 @@ def measure_regions(
             keep = max(1.0 - float(worst[c]) - _RANK_MARGIN, _MIN_KEPT)
             linear[:, r, c] = _unsaturated_means([p[r] for p in patches], int(c), keep)
     linear[:, -1] = _background(corners)
-    column_skin = np.full((n, 2 * len(COLUMNS[0]), 3), np.nan, dtype=np.float64)
-    ends = {name for upper, _, lower in COLUMNS for name in (upper, lower)}
-    for k, name in enumerate(name for side in COLUMNS for name in side):
-        r = names.index(name)
-        # The cheeks keep their plain mean: skin in themselves, where dark pixels are the face's own shading.
-        lit = _lit_skin_means([p[r] for p in patches]) if name in ends else linear[:, r]
-        column_skin[:, k] = np.where(column_saturated[r], linear[:, r], lit)
+    # The cheeks keep their plain mean: skin in themselves, where dark pixels are the face's own shading.
+    column_skin = linear[:, [names.index(name) for name in COLUMN_REGIONS]]
+    for k, name in enumerate(COLUMN_REGIONS):
+        if name in _COLUMN_ENDS:
+            r = names.index(name)
+            column_skin[:, k] = np.where(column_saturated[r], linear[:, r], _lit_skin_means([p[r] for p in patches]))
     times = np.array([f.timestamp_ms for f in frames], dtype=np.float64)
     return RegionSeries(times_ms=times, linear=linear, luma=luma, clipped=clipped, column_skin=column_skin)
 

@@ -166,10 +166,12 @@ def test_sheet_readings_refuse_after_decisive_parallax(shape_reasons: tuple[str,
         (("flash_shape_flat", "flash_shape_saturated"), "uncertain"),
         (("flash_shape_cylinder", "flash_shape_noisy"), "uncertain"),
         (("flash_shape_cylinder", "flash_shape_occluded"), "uncertain"),
-        # So is a reading along the face between a sheet's and a head's (a cut-out wrapped on a bottle turns too)...
+        # So is a share along the face between a sheet's and a head's (a cut-out wrapped on a bottle turns too)...
         (("flash_shape_cylinder", "flash_shape_weak"), "uncertain"),
-        # ...while a weak curvature across stays advisory after the turn.
+        # ...while a weak curvature across stays advisory after the turn, and so does a head's share along the face
+        # under the floor's pass (a sheet with the relief to turn decisively reads far more curvature across).
         (("flash_shape_weak",), "realface"),
+        (("flash_shape_weak_along",), "realface"),
     ],
 )
 def test_doubted_sheet_readings_leave_the_capture_uncertain(shape_reasons: tuple[str, ...], decision: str) -> None:

@@ -164,7 +164,7 @@ class FlashConfig:
     # ends are read on their lit skin (regions.py; median +0.0055 along over 600 tuning heads, `--seed-base 3000017`;
     # wrapped cut-outs +0.0015, the dark-haired astronaut's +0.01 to +0.017). Heads accepted, wrapped cut-outs accepted
     # (of 600 and 200, `--seed-base 1000003`): before the change 564 and 5; after it, at 0.065, 565 and 6; at 0.07, 563
-    # and 5.
+    # and 5. Session 24: with a head's share, the band is `flash_shape_weak_along`, advisory after a decisive turn.
     shape_vertical_pass_floor: float = 0.07
     # ...and a diagonal (mixed) curvature under this share of the curvature across: paper bent about a slanted axis
     # (a cut-out wrapped at a slant, the simulator's `diagonal_cutout`) is curved along the face too, and passes the

@@ -192,10 +192,15 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
             # columns' top in a bright room): not a measured sheet.
             noisy = vertical_se >= config.shape_vertical_share * relative
             return _refusal("flash_shape_cylinder", score, measures, saturated, noisy, occluded)
-        if along < config.shape_vertical_pass_share or vertical < config.shape_vertical_pass_floor:
-            # Above a sheet's readings but under a head's: neither refused nor accepted (fusion: after a turn too).
+        if along < config.shape_vertical_pass_share:
+            # Above a sheet's share but under a head's: neither refused nor accepted (fusion: after a turn too).
             reasons = ("flash_shape_cylinder", "flash_shape_weak")
             return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, reasons, measures)
+        if vertical < config.shape_vertical_pass_floor:
+            # A head's share along, but little along in itself: a head, or a sheet curved gently across (which then
+            # reads its screen's falloff along as a share). Neither; unlike the share's band, advisory after a
+            # decisive turn (fusion): a sheet with relief enough for that turn is curved far more across than this.
+            return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_weak_along",), measures)
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:
         # Flat, but a pass lies within `shape_flat_margin` standard errors: not a measured sheet (session 15).

@@ -169,7 +169,7 @@ def test_sheet_readings_refuse_after_decisive_parallax(shape_reasons: tuple[str,
         # So is a share along the face between a sheet's and a head's (a cut-out wrapped on a bottle turns too)...
         (("flash_shape_cylinder", "flash_shape_weak"), "uncertain"),
         # ...while a weak curvature across stays advisory after the turn, and so does a head's share along the face
-        # under the floor's pass (a sheet with the relief to turn decisively reads far more curvature across).
+        # under the floor's pass (`flash_shape_weak_along`: no tuning cut-out that turned decisively read there).
         (("flash_shape_weak",), "realface"),
         (("flash_shape_weak_along",), "realface"),
     ],

@@ -199,7 +199,7 @@ def flash_shape(challenge: Challenge, series: RegionSeries, offset_ms: float, co
         if vertical < config.shape_vertical_pass_floor:
             # A head's share along, but little along in itself: a head, or a sheet curved gently across (which then
             # reads its screen's falloff along as a share). Neither; unlike the share's band, advisory after a
-            # decisive turn (fusion): a sheet with relief enough for that turn is curved far more across than this.
+            # decisive turn (fusion): no tuning cut-out that turned decisively read here (docs/liveness-engine.md).
             return SignalResult("flash_shape", Verdict.INCONCLUSIVE, score, ("flash_shape_weak_along",), measures)
         return SignalResult("flash_shape", Verdict.PASS, score, (), measures)
     if relative < config.shape_fail:
